@@ -1,0 +1,1 @@
+"""The cluster configuration: model (``model``), YAML loading and validation."""

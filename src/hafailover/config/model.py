@@ -1,0 +1,332 @@
+"""The cluster configuration: a typed, immutable model.
+
+Frozen dataclasses (not pydantic): the model belongs to the pure core, has no runtime
+dependency, and its validation is done by ``hafailover.config.validate``, which collects
+every problem with file, line and key path instead of stopping at the first
+(see docs/design/config-model.md).
+
+Durations are float seconds. Scores are ints in [-INFINITY, INFINITY]
+(``hafailover.core.scores``). Mappings are read-only ``types.MappingProxyType`` or
+tuples of pairs so that a model can be shared between threads and hashed where needed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from hafailover.core.scores import INFINITY
+
+
+def frozen_map(data: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(data or {}))
+
+
+class Role(enum.StrEnum):
+    """A resource instance's role, as Pacemaker names them."""
+
+    STOPPED = "Stopped"
+    STARTED = "Started"
+    UNPROMOTED = "Unpromoted"
+    PROMOTED = "Promoted"
+
+    @property
+    def is_active(self) -> bool:
+        return self is not Role.STOPPED
+
+
+TargetRole = Literal["Started", "Stopped", "Promoted", "Unpromoted"]
+NoQuorumPolicy = Literal["stop", "freeze", "ignore"]
+OnFail = Literal["restart", "stop", "ignore", "block", "standby", "fence"]
+OrderKind = Literal["Mandatory", "Optional", "Serialize"]
+ActionName = Literal["start", "stop", "promote", "demote"]
+Transport = Literal["multicast", "unicast"]
+
+
+# --- nodes and heartbeats -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    node_id: int
+    addresses: Mapping[str, str] = field(default_factory=frozen_map)  # link name -> IP
+    attributes: Mapping[str, str] = field(default_factory=frozen_map)
+    votes: int = 1
+
+
+@dataclass(frozen=True)
+class HeartbeatLink:
+    name: str
+    multicast_group: str | None = None  # used with transport multicast
+    port: int = 5405
+    interface: str | None = None
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    interval: float = 0.1
+    dead_time: float = 0.5
+    transport: Transport = "multicast"
+    links: tuple[HeartbeatLink, ...] = (HeartbeatLink(name="ring0", multicast_group="239.192.88.1"),)
+
+    @property
+    def detection_time(self) -> float:
+        """Worst-case time from a node's death to its suspicion by every peer.
+
+        The last heartbeat may have been sent just before death; a peer suspects the
+        node once ``dead_time`` has passed since the last heartbeat it received, and
+        checks liveness once per ``interval``.
+        """
+        return self.dead_time + self.interval
+
+
+@dataclass(frozen=True)
+class Quorum:
+    two_node: bool = False
+    wait_for_all: bool = False
+    expected_votes: int | None = None  # default: sum of configured votes
+
+
+# --- properties and defaults -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Properties:
+    no_quorum_policy: NoQuorumPolicy = "stop"
+    stonith_enabled: bool = True
+    symmetric_cluster: bool = True
+    maintenance_mode: bool = False
+    cluster_recheck_interval: float = 900.0
+    stop_orphan_resources: bool = True
+
+
+@dataclass(frozen=True)
+class ResourceDefaults:
+    resource_stickiness: int = 0
+    migration_threshold: int = INFINITY  # INFINITY: never ban for failures
+    failure_timeout: float = 0.0  # 0: failures never expire
+    priority: int = 0
+
+
+# --- resources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """``ocf:heartbeat:IPaddr2`` -> (ocf, heartbeat, IPaddr2); ``builtin:vip`` -> (builtin, None, vip)."""
+
+    standard: str
+    provider: str | None
+    type: str
+
+    def __str__(self) -> str:
+        if self.provider:
+            return f"{self.standard}:{self.provider}:{self.type}"
+        return f"{self.standard}:{self.type}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # start, stop, monitor, promote, demote, notify, ...
+    interval: float = 0.0
+    timeout: float = 20.0
+    on_fail: OnFail | None = None  # None: Pacemaker's default for the action
+    role: Role | None = None  # monitors may be per-role (Promoted / Unpromoted)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Resource meta-attributes. ``None`` means "inherit from resource-defaults"."""
+
+    target_role: TargetRole = "Started"
+    resource_stickiness: int | None = None
+    migration_threshold: int | None = None
+    failure_timeout: float | None = None
+    priority: int | None = None
+    is_managed: bool = True
+
+
+@dataclass(frozen=True)
+class Primitive:
+    id: str
+    agent: AgentRef
+    params: Mapping[str, str] = field(default_factory=frozen_map)
+    operations: tuple[Operation, ...] = ()
+    meta: Meta = Meta()
+
+
+@dataclass(frozen=True)
+class Group:
+    """Ordered members, each colocated with and started after the previous one."""
+
+    id: str
+    members: tuple[Primitive, ...]
+    meta: Meta = Meta()
+
+
+@dataclass(frozen=True)
+class Clone:
+    """Copies of a primitive or group on several nodes; ``promotable`` adds roles."""
+
+    id: str
+    child: Primitive | Group
+    clone_max: int | None = None  # None: number of nodes
+    clone_node_max: int = 1
+    promotable: bool = False
+    promoted_max: int = 1
+    promoted_node_max: int = 1
+    meta: Meta = Meta()
+
+
+Resource = Primitive | Group | Clone
+
+
+# --- constraints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expression:
+    """``attribute op value`` on node attributes (``#uname`` is the node name)."""
+
+    attribute: str
+    operation: Literal["eq", "ne", "lt", "gt", "lte", "gte", "defined", "not_defined"]
+    value: str | None = None
+    type: Literal["string", "integer", "number", "version"] = "string"
+
+
+@dataclass(frozen=True)
+class Rule:
+    score: int
+    expressions: tuple[Expression, ...]
+    boolean_op: Literal["and", "or"] = "and"
+    role: Role | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    resource: str
+    score: int = 0
+    node: str | None = None  # exactly one of node / rules is set
+    rules: tuple[Rule, ...] = ()
+    role: Role | None = None
+
+
+@dataclass(frozen=True)
+class Colocation:
+    """Place ``resource`` relative to ``with_resource`` (the dependent follows its target)."""
+
+    id: str
+    resource: str
+    with_resource: str
+    score: int = INFINITY
+    resource_role: Role | None = None
+    with_role: Role | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    first: str
+    then: str
+    first_action: ActionName = "start"
+    then_action: ActionName | None = None  # None: same as first_action
+    kind: OrderKind = "Mandatory"
+    symmetrical: bool | None = None  # None: True unless kind is Serialize
+
+    @property
+    def effective_then_action(self) -> ActionName:
+        return self.then_action or self.first_action
+
+    @property
+    def is_symmetrical(self) -> bool:
+        if self.symmetrical is None:
+            return self.kind != "Serialize"
+        return self.symmetrical
+
+
+@dataclass(frozen=True)
+class Constraints:
+    locations: tuple[Location, ...] = ()
+    colocations: tuple[Colocation, ...] = ()
+    orders: tuple[Order, ...] = ()
+
+
+# --- fencing (devices are filled in by the fencing issue) ------------------------------
+
+
+@dataclass(frozen=True)
+class FenceDevice:
+    id: str
+    agent: str
+    params: Mapping[str, str] = field(default_factory=frozen_map)
+    targets: tuple[str, ...] = ()  # node names this device can fence; empty: all
+    timeout: float = 60.0
+
+
+# --- the whole configuration -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    name: str
+    nodes: tuple[Node, ...]
+    heartbeat: Heartbeat = Heartbeat()
+    quorum: Quorum = Quorum()
+    properties: Properties = Properties()
+    defaults: ResourceDefaults = ResourceDefaults()
+    resources: tuple[Resource, ...] = ()
+    constraints: Constraints = Constraints()
+    fence_devices: tuple[FenceDevice, ...] = ()
+
+    def node(self, name: str) -> Node | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes)
+
+    def top_resource(self, rid: str) -> Resource | None:
+        return next((r for r in self.resources if r.id == rid), None)
+
+    def iter_resources(self) -> Iterator[Resource]:
+        """Every resource at every level: top-level, group members, clone children."""
+        for resource in self.resources:
+            yield from iter_tree(resource)
+
+    def find(self, rid: str) -> Resource | None:
+        return next((r for r in self.iter_resources() if r.id == rid), None)
+
+    def primitives(self) -> Iterator[Primitive]:
+        for r in self.iter_resources():
+            if isinstance(r, Primitive):
+                yield r
+
+    @property
+    def expected_votes(self) -> int:
+        if self.quorum.expected_votes is not None:
+            return self.quorum.expected_votes
+        return sum(n.votes for n in self.nodes)
+
+
+def iter_tree(resource: Resource) -> Iterator[Resource]:
+    yield resource
+    if isinstance(resource, Group):
+        yield from resource.members
+    elif isinstance(resource, Clone):
+        yield from iter_tree(resource.child)
+
+
+def parent_map(config: ClusterConfig) -> dict[str, str]:
+    """Child resource id -> id of its group or clone."""
+    parents: dict[str, str] = {}
+    for resource in config.iter_resources():
+        if isinstance(resource, Group):
+            for member in resource.members:
+                parents[member.id] = resource.id
+        elif isinstance(resource, Clone):
+            parents[resource.child.id] = resource.id
+    return parents
