@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   pacemaker-cli-utils   # crm_simulate: the scheduler is checked against Pacemaker's
+  resource-agents       # ocf:heartbeat:* agents and ocf-tester: compatibility tests
+  iproute2 nftables     # namespaces, veth, bridges; loss and partitions in the lab
+  haproxy varnish mariadb-server tomcat10 glusterfs-server   # the servers our agents manage
+  curl procps psmisc
 )
 
 missing=()

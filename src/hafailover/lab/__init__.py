@@ -1,0 +1,1 @@
+"""The lab: a whole cluster on one machine, in network namespaces."""

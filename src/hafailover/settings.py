@@ -1,0 +1,20 @@
+"""Every operating-system path and binary location hafailover uses, in one place.
+
+Each can be overridden by an environment variable of the same name prefixed with
+``HAFAILOVER_`` (for example ``HAFAILOVER_OCF_ROOT``), which the tests and the lab use.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"HAFAILOVER_{name}", default)
+
+
+OCF_ROOT = _env("OCF_ROOT", "/usr/lib/ocf")
+OCF_PROVIDER = "hafailover"  # our agents live in $OCF_ROOT/resource.d/hafailover/
+CONFIG_FILE = _env("CONFIG_FILE", "/etc/hafailover/cluster.yaml")
+STATE_DIR = _env("STATE_DIR", "/var/lib/hafailover")
+RUN_DIR = _env("RUN_DIR", "/run/hafailover")
