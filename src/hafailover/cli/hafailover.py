@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hafailover import __version__
+from hafailover.cli.agents_cmd import agents_group
 from hafailover.cli.validate_cmd import validate
 from hafailover.log import configure_logging
 
@@ -20,6 +21,7 @@ def cli(log_format: str, log_level: str) -> None:
 
 
 cli.add_command(validate)
+cli.add_command(agents_group)
 
 
 def main() -> None:

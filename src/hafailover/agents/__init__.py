@@ -1,0 +1,1 @@
+"""Built-in resource agents (OCF-compatible command lines)."""
