@@ -1,0 +1,808 @@
+"""Load a cluster configuration from YAML: structure and types here, meaning in ``validate``.
+
+Every problem becomes a ``Report`` with file, line and key path; loading never stops at
+the first one and never raises for bad input. ``LoadResult.config`` is None as soon as
+one report is an error: callers never see a half-loaded model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import yaml
+
+from hafailover.config.model import (
+    ActionName,
+    AgentRef,
+    Clone,
+    ClusterConfig,
+    Colocation,
+    Constraints,
+    Expression,
+    FenceDevice,
+    Group,
+    Heartbeat,
+    HeartbeatLink,
+    Location,
+    Meta,
+    Node,
+    NoQuorumPolicy,
+    OnFail,
+    Operation,
+    Order,
+    OrderKind,
+    Primitive,
+    Properties,
+    Quorum,
+    Resource,
+    ResourceDefaults,
+    Role,
+    Rule,
+    TargetRole,
+    Transport,
+    frozen_map,
+)
+from hafailover.config.validate import ConfigPaths, validate_config
+from hafailover.config.values import format_duration
+from hafailover.config.yamlsource import Reader, Section, YMap, YNode, parse_yaml
+from hafailover.core.scores import INFINITY, format_score
+from hafailover.reports import Report, ReportedError, Severity
+
+TOP_KEYS = ("cluster", "nodes", "heartbeat", "quorum", "properties", "resource-defaults",
+            "resources", "constraints", "fencing")
+NODE_KEYS = ("name", "id", "addresses", "attributes", "votes")
+HEARTBEAT_KEYS = ("interval", "dead-time", "transport", "links")
+LINK_KEYS = ("name", "multicast-group", "port", "interface")
+QUORUM_KEYS = ("two-node", "wait-for-all", "expected-votes")
+PROPERTY_KEYS = ("no-quorum-policy", "stonith-enabled", "symmetric-cluster", "maintenance-mode",
+                 "cluster-recheck-interval", "stop-orphan-resources")
+DEFAULTS_KEYS = ("resource-stickiness", "migration-threshold", "failure-timeout", "priority")
+PRIMITIVE_KEYS = ("primitive", "agent", "params", "operations", "meta")
+GROUP_KEYS = ("group", "members", "meta")
+CLONE_KEYS = ("clone", "resource", "clone-max", "clone-node-max", "promotable", "promoted-max",
+              "promoted-node-max", "meta")
+RESOURCE_KINDS = ("primitive", "group", "clone")
+OPERATION_KEYS = ("name", "interval", "timeout", "on-fail", "role")
+META_KEYS = ("target-role", "resource-stickiness", "migration-threshold", "failure-timeout",
+             "priority", "is-managed")
+CONSTRAINT_KEYS = ("location", "colocation", "order")
+LOCATION_KEYS = ("id", "resource", "node", "score", "role", "rules", "rule")
+RULE_KEYS = ("score", "boolean-op", "role", "expressions")
+EXPRESSION_KEYS = ("attribute", "op", "value", "type")
+COLOCATION_KEYS = ("id", "resource", "with", "score", "resource-role", "with-role")
+ORDER_KEYS = ("id", "first", "first-action", "then", "then-action", "kind", "symmetrical")
+FENCING_KEYS = ("devices",)
+DEVICE_KEYS = ("id", "agent", "params", "targets", "timeout")
+
+TRANSPORTS = ("multicast", "unicast")
+NO_QUORUM_POLICIES = ("stop", "freeze", "ignore")
+ON_FAIL = ("restart", "stop", "ignore", "block", "standby", "fence")
+TARGET_ROLES = ("Started", "Stopped", "Promoted", "Unpromoted")
+OPERATION_ROLES = ("Promoted", "Unpromoted")
+CONSTRAINT_ROLES = ("Started", "Promoted", "Unpromoted")
+ACTIONS = ("start", "stop", "promote", "demote")
+ORDER_KINDS = ("Mandatory", "Optional", "Serialize")
+BOOLEAN_OPS = ("and", "or")
+EXPRESSION_OPS = ("eq", "ne", "lt", "gt", "lte", "gte", "defined", "not_defined")
+EXPRESSION_TYPES = ("string", "integer", "number", "version")
+LEGACY_ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
+
+BooleanOp = Literal["and", "or"]
+ExpressionOp = Literal["eq", "ne", "lt", "gt", "lte", "gte", "defined", "not_defined"]
+ExpressionType = Literal["string", "integer", "number", "version"]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    config: ClusterConfig | None  # None iff any report is an error
+    reports: tuple[Report, ...]  # errors and warnings, in file order
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None
+
+
+def load_config_text(text: str, filename: str = "<string>") -> LoadResult:
+    """Parse and validate YAML text; never raises for bad input."""
+    parsed = parse_yaml(text, filename)
+    reader = Reader(filename)
+    reader.reports.extend(parsed.reports)
+    if parsed.root is None:
+        if not parsed.reports:
+            reader.report("CONFIG_EMPTY", "the configuration is empty", "", line=1,
+                          allowed="a mapping with at least 'cluster' and 'nodes'")
+        return _result(None, reader.reports)
+    built = _Builder(reader).build(parsed.root)
+    reports = list(reader.reports)
+    if built is not None:
+        config, paths = built
+        reports += validate_config(config, reader.source, paths, filename)
+    errors = any(r.severity is Severity.ERROR for r in reports)
+    return _result(None if errors or built is None else built[0], reports)
+
+
+def load_config_file(path: str | os.PathLike[str]) -> LoadResult:
+    """Read and load a file; an unreadable or non-UTF-8 file is an error report."""
+    filename = os.fspath(path)
+    try:
+        with open(filename, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return _result(None, [Report(
+            code="CONFIG_FILE", severity=Severity.ERROR,
+            message=f"cannot read the configuration: {exc.strerror or exc}", file=filename,
+        )])
+    return load_config_bytes(data, filename)
+
+
+def load_config_bytes(data: bytes, filename: str = "<bytes>") -> LoadResult:
+    """Decode UTF-8 (with or without a byte-order mark) and load."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return _result(None, [Report(
+            code="CONFIG_ENCODING", severity=Severity.ERROR,
+            message=f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                    f"at offset {exc.start} cannot be decoded",
+            file=filename, line=line, hint="save the file as UTF-8",
+        )])
+    return load_config_text(text, filename)
+
+
+def load_config(path: str | os.PathLike[str]) -> ClusterConfig:
+    """Load a file or raise ``ReportedError`` carrying every report."""
+    result = load_config_file(path)
+    if result.config is None:
+        raise ReportedError(result.reports)
+    return result.config
+
+
+def _result(config: ClusterConfig | None, reports: list[Report]) -> LoadResult:
+    ordered = sorted(reports, key=lambda r: (r.line is None, r.line or 0))
+    return LoadResult(config, tuple(ordered))
+
+
+def parse_agent(text: str) -> AgentRef | None:
+    """``standard[:provider]:type`` -> AgentRef; None if the shape is wrong."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    if len(parts) == 2:
+        return AgentRef(parts[0], None, parts[1])
+    return AgentRef(parts[0], parts[1], parts[2])
+
+
+class _Builder:
+    """Reads sections into model objects; bad values fall back to defaults and are
+    marked invalid so that the semantic checks skip them instead of piling on."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.paths = ConfigPaths()
+
+    def build(self, root: YNode) -> tuple[ClusterConfig, ConfigPaths] | None:
+        top = self.reader.section(root, "", TOP_KEYS, ("cluster", "nodes"))
+        if top is None:
+            return None
+        name = ""
+        cluster = top.section("cluster", ("name",), ("name",))
+        if cluster is not None:
+            name = cluster.text("name") or ""
+        nodes = self._nodes(top)
+        heartbeat = self._heartbeat(top)
+        config = ClusterConfig(
+            name=name,
+            nodes=tuple(nodes),
+            heartbeat=heartbeat,
+            quorum=self._quorum(top),
+            properties=self._properties(top),
+            defaults=self._defaults(top),
+            resources=tuple(self._resources(top)),
+            fence_devices=tuple(self._fencing(top)),
+        )
+        constraints = self._constraints(top)
+        config = dataclasses.replace(config, constraints=self._with_ids(config, constraints))
+        return config, self.paths
+
+    # --- nodes and heartbeat ---------------------------------------------------------
+
+    def _nodes(self, top: Section) -> list[Node]:
+        nodes = []
+        for index, (path, item) in enumerate(top.items("nodes")):
+            sec = self.reader.section(item, path, NODE_KEYS, ("name",))
+            if sec is None:
+                continue
+            name = sec.text("name")
+            if name is None:
+                continue
+            node_id = sec.integer("id")
+            votes = sec.integer("votes")
+            nodes.append(Node(
+                name=name,
+                node_id=index + 1 if node_id is None else node_id,
+                addresses=frozen_map(sec.string_map("addresses")),
+                attributes=frozen_map(sec.string_map("attributes")),
+                votes=1 if votes is None else votes,
+            ))
+            self.paths.nodes.append(path)
+        return nodes
+
+    def _heartbeat(self, top: Section) -> Heartbeat:
+        default = Heartbeat()
+        sec = top.section("heartbeat", HEARTBEAT_KEYS)
+        if sec is None:
+            return default
+        transport = sec.choice("transport", TRANSPORTS) or default.transport
+        links = default.links
+        if sec.has("links"):
+            links = tuple(self._link(path, item) for path, item in sec.items("links"))
+        elif transport == "unicast":
+            links = (HeartbeatLink(name="ring0"),)
+        interval = sec.duration("interval")
+        dead_time = sec.duration("dead-time")
+        return Heartbeat(
+            interval=default.interval if interval is None else interval,
+            dead_time=default.dead_time if dead_time is None else dead_time,
+            transport=cast(Transport, transport),
+            links=links,
+        )
+
+    def _link(self, path: str, item: YNode) -> HeartbeatLink:
+        sec = self.reader.section(item, path, LINK_KEYS, ("name",))
+        if sec is None:
+            return HeartbeatLink(name="")
+        port = sec.integer("port")
+        return HeartbeatLink(
+            name=sec.text("name") or "",
+            multicast_group=sec.text("multicast-group"),
+            port=5405 if port is None else port,
+            interface=sec.text("interface"),
+        )
+
+    def _quorum(self, top: Section) -> Quorum:
+        sec = top.section("quorum", QUORUM_KEYS)
+        if sec is None:
+            return Quorum()
+        two_node = bool(sec.boolean("two-node"))
+        wait_for_all = sec.boolean("wait-for-all")
+        return Quorum(
+            two_node=two_node,
+            wait_for_all=two_node if wait_for_all is None else wait_for_all,
+            expected_votes=sec.integer("expected-votes"),
+        )
+
+    def _properties(self, top: Section) -> Properties:
+        default = Properties()
+        sec = top.section("properties", PROPERTY_KEYS)
+        if sec is None:
+            return default
+        policy = sec.choice("no-quorum-policy", NO_QUORUM_POLICIES)
+        recheck = sec.duration("cluster-recheck-interval")
+        return Properties(
+            no_quorum_policy=cast(NoQuorumPolicy, policy or default.no_quorum_policy),
+            stonith_enabled=_bool(sec.boolean("stonith-enabled"), default.stonith_enabled),
+            symmetric_cluster=_bool(sec.boolean("symmetric-cluster"), default.symmetric_cluster),
+            maintenance_mode=_bool(sec.boolean("maintenance-mode"), default.maintenance_mode),
+            cluster_recheck_interval=default.cluster_recheck_interval if recheck is None
+            else recheck,
+            stop_orphan_resources=_bool(sec.boolean("stop-orphan-resources"),
+                                        default.stop_orphan_resources),
+        )
+
+    def _defaults(self, top: Section) -> ResourceDefaults:
+        default = ResourceDefaults()
+        sec = top.section("resource-defaults", DEFAULTS_KEYS)
+        if sec is None:
+            return default
+        stickiness = sec.score("resource-stickiness")
+        threshold = _threshold(sec.score("migration-threshold"))
+        failure_timeout = sec.duration("failure-timeout")
+        priority = sec.integer("priority")
+        return ResourceDefaults(
+            resource_stickiness=default.resource_stickiness if stickiness is None
+            else stickiness,
+            migration_threshold=default.migration_threshold if threshold is None else threshold,
+            failure_timeout=default.failure_timeout if failure_timeout is None
+            else failure_timeout,
+            priority=default.priority if priority is None else priority,
+        )
+
+    # --- resources -------------------------------------------------------------------
+
+    def _resources(self, top: Section) -> list[Resource]:
+        resources = []
+        for path, item in top.items("resources"):
+            resource = self._resource(path, item, RESOURCE_KINDS)
+            if resource is not None:
+                resources.append(resource)
+        return resources
+
+    def _resource(self, path: str, item: YNode, kinds: tuple[str, ...]) -> Resource | None:
+        if not isinstance(item, YMap):
+            self.reader.type_error(item, path, "a mapping starting with " + _either(kinds))
+            return None
+        present = [k for k in RESOURCE_KINDS if k in item.entries]
+        if len(present) > 1:
+            self.reader.report("CONFIG_CONFLICTING_KEYS",
+                               f"a resource is one of {_either(RESOURCE_KINDS)}, not several",
+                               path, line=item.line, found=", ".join(present))
+            return None
+        if not present:
+            self.reader.section(item, path, PRIMITIVE_KEYS + GROUP_KEYS + CLONE_KEYS)
+            self.reader.report("CONFIG_MISSING_KEY", "a resource needs an id given as "
+                               + _either(kinds), path, line=item.line,
+                               allowed=", ".join(f"{k}: ID" for k in kinds))
+            return None
+        kind = present[0]
+        if kind not in kinds:
+            where = "a group's members" if path.endswith("]") else "a clone's resource"
+            self.reader.report("CONFIG_TYPE", f"{where} cannot be a {kind}", path,
+                               line=item.line, found=f"{kind}: ...",
+                               allowed=_either(kinds))
+            return None
+        if kind == "primitive":
+            return self._primitive(path, item)
+        if kind == "group":
+            return self._group(path, item)
+        return self._clone(path, item)
+
+    def _resource_id(self, sec: Section, kind: str) -> str | None:
+        rid = sec.text(kind)
+        if rid is not None:
+            self.paths.resources.append(sec.path)
+        return rid
+
+    def _primitive(self, path: str, item: YMap) -> Primitive | None:
+        sec = self.reader.section(item, path, PRIMITIVE_KEYS, ("primitive", "agent"))
+        assert sec is not None
+        rid = self._resource_id(sec, "primitive")
+        agent_text = sec.text("agent")
+        agent = parse_agent(agent_text) if agent_text is not None else None
+        if agent_text is not None and agent is None:
+            node = sec.get("agent")
+            assert node is not None
+            self.reader.report("CONFIG_AGENT", f"'{agent_text}' is not an agent name",
+                               sec.key_path("agent"), line=node.line, found=f"'{agent_text}'",
+                               allowed="standard:type or ocf:provider:type, e.g. builtin:vip, "
+                               "ocf:heartbeat:IPaddr2, systemd:nginx")
+        if rid is None:
+            return None
+        return Primitive(
+            id=rid,
+            agent=agent or AgentRef("", None, agent_text or ""),
+            params=frozen_map(sec.string_map("params")),
+            operations=tuple(self._operation(p, i) for p, i in sec.items("operations")),
+            meta=self._meta(sec),
+        )
+
+    def _operation(self, path: str, item: YNode) -> Operation:
+        sec = self.reader.section(item, path, OPERATION_KEYS, ("name",))
+        if sec is None:
+            return Operation(name="")
+        interval = sec.duration("interval")
+        timeout = sec.duration("timeout")
+        on_fail = sec.choice("on-fail", ON_FAIL)
+        return Operation(
+            name=sec.text("name") or "",
+            interval=0.0 if interval is None else interval,
+            timeout=20.0 if timeout is None else timeout,
+            on_fail=cast(OnFail | None, on_fail),
+            role=_role(sec.choice("role", OPERATION_ROLES, LEGACY_ROLES)),
+        )
+
+    def _meta(self, parent: Section) -> Meta:
+        sec = parent.section("meta", META_KEYS)
+        if sec is None:
+            return Meta()
+        role = sec.choice("target-role", TARGET_ROLES, LEGACY_ROLES)
+        return Meta(
+            target_role=cast(TargetRole, role or "Started"),
+            resource_stickiness=sec.score("resource-stickiness"),
+            migration_threshold=_threshold(sec.score("migration-threshold")),
+            failure_timeout=sec.duration("failure-timeout"),
+            priority=sec.integer("priority"),
+            is_managed=_bool(sec.boolean("is-managed"), True),
+        )
+
+    def _group(self, path: str, item: YMap) -> Group | None:
+        sec = self.reader.section(item, path, GROUP_KEYS, ("group", "members"))
+        assert sec is not None
+        rid = self._resource_id(sec, "group")
+        members = []
+        for member_path, member in sec.items("members"):
+            primitive = self._resource(member_path, member, ("primitive",))
+            if isinstance(primitive, Primitive):
+                members.append(primitive)
+        if rid is None:
+            return None
+        return Group(id=rid, members=tuple(members), meta=self._meta(sec))
+
+    def _clone(self, path: str, item: YMap) -> Clone | None:
+        sec = self.reader.section(item, path, CLONE_KEYS, ("clone", "resource"))
+        assert sec is not None
+        rid = self._resource_id(sec, "clone")
+        child_node = sec.get("resource")
+        child = None
+        if child_node is not None:
+            child = self._resource(sec.key_path("resource"), child_node, ("primitive", "group"))
+        clone_node_max = sec.integer("clone-node-max")
+        promoted_max = sec.integer("promoted-max")
+        promoted_node_max = sec.integer("promoted-node-max")
+        if rid is None:
+            return None
+        if not isinstance(child, Primitive | Group):
+            self.reader.source.broken_ids.add(rid)
+            return None
+        return Clone(
+            id=rid,
+            child=child,
+            clone_max=sec.integer("clone-max"),
+            clone_node_max=1 if clone_node_max is None else clone_node_max,
+            promotable=_bool(sec.boolean("promotable"), False),
+            promoted_max=1 if promoted_max is None else promoted_max,
+            promoted_node_max=1 if promoted_node_max is None else promoted_node_max,
+            meta=self._meta(sec),
+        )
+
+    # --- constraints -----------------------------------------------------------------
+
+    def _constraints(self, top: Section) -> Constraints:
+        sec = top.section("constraints", CONSTRAINT_KEYS)
+        if sec is None:
+            return Constraints()
+        locations, colocations, orders = [], [], []
+        for path, item in sec.items("location"):
+            location = self._location(path, item)
+            if location is not None:
+                locations.append(location)
+                self.paths.locations.append(path)
+        for path, item in sec.items("colocation"):
+            colocation = self._colocation(path, item)
+            if colocation is not None:
+                colocations.append(colocation)
+                self.paths.colocations.append(path)
+        for path, item in sec.items("order"):
+            order = self._order(path, item)
+            if order is not None:
+                orders.append(order)
+                self.paths.orders.append(path)
+        return Constraints(tuple(locations), tuple(colocations), tuple(orders))
+
+    def _location(self, path: str, item: YNode) -> Location | None:
+        sec = self.reader.section(item, path, LOCATION_KEYS, ("resource",))
+        if sec is None:
+            return None
+        resource = sec.text("resource")
+        node = sec.text("node")
+        score = sec.score("score")
+        role = _role(sec.choice("role", CONSTRAINT_ROLES, LEGACY_ROLES))
+        rules: list[Rule] = []
+        given = [k for k in ("node", "rules", "rule") if sec.has(k)]
+        if len(given) > 1:
+            self.reader.report("CONFIG_CONFLICTING_KEYS",
+                               "a location has either 'node' or 'rules', not both", path,
+                               found=", ".join(given), allowed="node + score, or rules")
+            return None
+        if not given:
+            self.reader.report("CONFIG_MISSING_KEY", "a location needs 'node' (with 'score') "
+                               "or 'rules'", path, allowed="node + score, or rules")
+            return None
+        if node is not None and score is None and not sec.has("score"):
+            self.reader.report("CONFIG_MISSING_KEY", "'score' is required with 'node'",
+                               sec.key_path("score"),
+                               hint="e.g. score: 100 to prefer, -INFINITY to forbid")
+        if given[0] != "node" and sec.has("score"):
+            self.reader.report("CONFIG_CONFLICTING_KEYS", "a location with rules has no "
+                               "score of its own", sec.key_path("score"),
+                               hint="put the score on each rule")
+        rule_node = sec.get("rule")
+        if rule_node is not None:
+            rules = [self._rule(sec.key_path("rule"), rule_node)]
+        else:
+            rules = [self._rule(p, i) for p, i in sec.items("rules")]
+        if resource is None or (given[0] == "node" and node is None):
+            return None
+        return Location(id=sec.text("id") or "", resource=resource,
+                        score=0 if score is None else score, node=node,
+                        rules=tuple(rules), role=role)
+
+    def _rule(self, path: str, item: YNode) -> Rule:
+        sec = self.reader.section(item, path, RULE_KEYS, ("score", "expressions"))
+        if sec is None:
+            return Rule(score=0, expressions=())
+        score = sec.score("score")
+        return Rule(
+            score=0 if score is None else score,
+            expressions=tuple(self._expression(p, i) for p, i in sec.items("expressions")),
+            boolean_op=cast(BooleanOp, sec.choice("boolean-op", BOOLEAN_OPS) or "and"),
+            role=_role(sec.choice("role", CONSTRAINT_ROLES, LEGACY_ROLES)),
+        )
+
+    def _expression(self, path: str, item: YNode) -> Expression:
+        sec = self.reader.section(item, path, EXPRESSION_KEYS, ("attribute", "op"))
+        if sec is None:
+            return Expression(attribute="", operation="defined")
+        op = sec.choice("op", EXPRESSION_OPS) or "eq"
+        value_type = sec.choice("type", EXPRESSION_TYPES) or "string"
+        return Expression(
+            attribute=sec.text("attribute") or "",
+            operation=cast(ExpressionOp, op),
+            value=sec.text("value"),
+            type=cast(ExpressionType, value_type),
+        )
+
+    def _colocation(self, path: str, item: YNode) -> Colocation | None:
+        sec = self.reader.section(item, path, COLOCATION_KEYS, ("resource", "with"))
+        if sec is None:
+            return None
+        resource, with_resource = sec.text("resource"), sec.text("with")
+        score = sec.score("score")
+        resource_role = _role(sec.choice("resource-role", CONSTRAINT_ROLES, LEGACY_ROLES))
+        with_role = _role(sec.choice("with-role", CONSTRAINT_ROLES, LEGACY_ROLES))
+        if resource is None or with_resource is None:
+            return None
+        return Colocation(id=sec.text("id") or "", resource=resource,
+                          with_resource=with_resource,
+                          score=INFINITY if score is None else score,
+                          resource_role=resource_role, with_role=with_role)
+
+    def _order(self, path: str, item: YNode) -> Order | None:
+        sec = self.reader.section(item, path, ORDER_KEYS, ("first", "then"))
+        if sec is None:
+            return None
+        first, then = sec.text("first"), sec.text("then")
+        first_action = cast(ActionName, sec.choice("first-action", ACTIONS) or "start")
+        then_action = cast(ActionName | None, sec.choice("then-action", ACTIONS))
+        kind = sec.choice("kind", ORDER_KINDS)
+        symmetrical = sec.boolean("symmetrical")
+        if first is None or then is None:
+            return None
+        return Order(id=sec.text("id") or "", first=first, then=then,
+                     first_action=first_action, then_action=then_action,
+                     kind=cast(OrderKind, kind or "Mandatory"),
+                     symmetrical=symmetrical)
+
+    def _with_ids(self, config: ClusterConfig, constraints: Constraints) -> Constraints:
+        """Give each constraint without an id a readable, unique one."""
+        taken = {r.id for r in config.iter_resources()} | {d.id for d in config.fence_devices}
+        taken |= {c.id for c in constraints.locations if c.id}
+        taken |= {c.id for c in constraints.colocations if c.id}
+        taken |= {c.id for c in constraints.orders if c.id}
+
+        def unique(base: str, first_suffix: int | None = None) -> str:
+            candidate = base if first_suffix is None else f"{base}-{first_suffix}"
+            suffix = first_suffix or 0
+            while candidate in taken:
+                suffix += 1
+                candidate = f"{base}-{suffix}"
+            taken.add(candidate)
+            return candidate
+
+        locations = tuple(
+            loc if loc.id else dataclasses.replace(loc, id=unique(
+                f"location-{loc.resource}-{loc.node}" if loc.node is not None
+                else f"location-{loc.resource}-rule", None if loc.node is not None else 1))
+            for loc in constraints.locations)
+        colocations = tuple(
+            col if col.id else dataclasses.replace(
+                col, id=unique(f"colocation-{col.resource}-{col.with_resource}"))
+            for col in constraints.colocations)
+        orders = tuple(
+            order if order.id else dataclasses.replace(
+                order, id=unique(f"order-{order.first}-{order.then}"))
+            for order in constraints.orders)
+        return Constraints(locations, colocations, orders)
+
+    # --- fencing ---------------------------------------------------------------------
+
+    def _fencing(self, top: Section) -> list[FenceDevice]:
+        sec = top.section("fencing", FENCING_KEYS)
+        if sec is None:
+            return []
+        devices = []
+        for path, item in sec.items("devices"):
+            dev = self.reader.section(item, path, DEVICE_KEYS, ("id", "agent"))
+            if dev is None:
+                continue
+            device_id, agent = dev.text("id"), dev.text("agent")
+            timeout = dev.duration("timeout")
+            params = dev.string_map("params")
+            targets = dev.text_list("targets")
+            if device_id is None or agent is None:
+                continue
+            devices.append(FenceDevice(id=device_id, agent=agent, params=frozen_map(params),
+                                       targets=tuple(targets or ()),
+                                       timeout=60.0 if timeout is None else timeout))
+            self.paths.fence_devices.append(path)
+        return devices
+
+
+# --- small conversions from checked strings to the model's literal types --------------
+
+
+def _either(words: tuple[str, ...]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _bool(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+def _threshold(score: int | None) -> int | None:
+    """migration-threshold 0 means "never ban", like INFINITY: store it as INFINITY."""
+    return INFINITY if score == 0 else score
+
+
+def _role(text: str | None) -> Role | None:
+    return Role(text) if text is not None else None
+
+
+# --- writing a model back as YAML ---------------------------------------------------------
+
+Yaml = dict[str, object]
+
+
+def dump_config(config: ClusterConfig) -> str:
+    """YAML text for ``config`` in the format above; it loads back to an equal model.
+
+    Settings equal to their defaults are left out, except the heartbeat timing, which is
+    always written so that a reader sees it.
+    """
+    data: Yaml = {"cluster": {"name": config.name}}
+    data["nodes"] = [_dump_node(n, i) for i, n in enumerate(config.nodes)]
+    beat = config.heartbeat
+    heartbeat: Yaml = {"interval": format_duration(beat.interval),
+                       "dead-time": format_duration(beat.dead_time),
+                       "transport": beat.transport}
+    unicast_default = (HeartbeatLink(name="ring0"),)
+    if beat.links != (Heartbeat().links if beat.transport == "multicast" else unicast_default):
+        heartbeat["links"] = [_changed(link, HeartbeatLink(name=link.name), {
+            "name": "name", "multicast_group": "multicast-group", "port": "port",
+            "interface": "interface"}, always=("name",)) for link in beat.links]
+    data["heartbeat"] = heartbeat
+    quorum = _changed(config.quorum, Quorum(), {
+        "two_node": "two-node", "wait_for_all": "wait-for-all",
+        "expected_votes": "expected-votes"})
+    if config.quorum.wait_for_all != config.quorum.two_node:
+        quorum["wait-for-all"] = config.quorum.wait_for_all
+    elif "wait-for-all" in quorum:
+        del quorum["wait-for-all"]
+    _put(data, "quorum", quorum)
+    _put(data, "properties", _changed(config.properties, Properties(), {
+        "no_quorum_policy": "no-quorum-policy", "stonith_enabled": "stonith-enabled",
+        "symmetric_cluster": "symmetric-cluster", "maintenance_mode": "maintenance-mode",
+        "cluster_recheck_interval": "cluster-recheck-interval",
+        "stop_orphan_resources": "stop-orphan-resources"}))
+    _put(data, "resource-defaults", _changed(config.defaults, ResourceDefaults(), {
+        "resource_stickiness": "resource-stickiness",
+        "migration_threshold": "migration-threshold",
+        "failure_timeout": "failure-timeout", "priority": "priority"}))
+    _put(data, "resources", [_dump_resource(r) for r in config.resources])
+    constraints: Yaml = {}
+    _put(constraints, "location", [_dump_location(c) for c in config.constraints.locations])
+    _put(constraints, "colocation", [_changed(c, Colocation("", "", ""), {
+        "id": "id", "resource": "resource", "with_resource": "with", "score": "score",
+        "resource_role": "resource-role", "with_role": "with-role"},
+        always=("id", "resource", "with_resource")) for c in config.constraints.colocations])
+    _put(constraints, "order", [_changed(o, Order("", "", ""), {
+        "id": "id", "first": "first", "first_action": "first-action", "then": "then",
+        "then_action": "then-action", "kind": "kind", "symmetrical": "symmetrical"},
+        always=("id", "first", "then")) for o in config.constraints.orders])
+    _put(data, "constraints", constraints)
+    devices = [_changed(d, FenceDevice("", ""), {
+        "id": "id", "agent": "agent", "params": "params", "targets": "targets",
+        "timeout": "timeout"}, always=("id", "agent")) for d in config.fence_devices]
+    if devices:
+        data["fencing"] = {"devices": devices}
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True,
+                          width=100)
+
+
+def _put(data: Yaml, key: str, value: Yaml | list[Yaml]) -> None:
+    if value:
+        data[key] = value
+
+
+def _plain(value: object) -> object:
+    """A model value as YAML data: enums as text, mappings as dicts, tuples as lists."""
+    if isinstance(value, Role):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _score(score: int) -> int | str:
+    return format_score(score) if abs(score) >= INFINITY else score
+
+
+_DURATION_FIELDS = ("interval", "timeout", "failure_timeout", "cluster_recheck_interval")
+_SCORE_FIELDS = ("score", "resource_stickiness", "migration_threshold")
+
+
+def _changed(item: object, default: object, keys: dict[str, str],
+             always: tuple[str, ...] = ()) -> Yaml:
+    """The fields of ``item`` that differ from ``default`` (and ``always``), as YAML keys."""
+    out: Yaml = {}
+    for attr, key in keys.items():
+        value = getattr(item, attr)
+        if attr not in always and value == getattr(default, attr):
+            continue
+        if value is None:
+            continue
+        if attr in _DURATION_FIELDS:
+            out[key] = format_duration(value)
+        elif attr in _SCORE_FIELDS:
+            out[key] = _score(value)
+        else:
+            out[key] = _plain(value)
+    return out
+
+
+def _dump_node(node: Node, index: int) -> Yaml:
+    out: Yaml = {"name": node.name}
+    if node.node_id != index + 1:
+        out["id"] = node.node_id
+    _put(out, "addresses", _plain(node.addresses))  # type: ignore[arg-type]
+    _put(out, "attributes", _plain(node.attributes))  # type: ignore[arg-type]
+    if node.votes != 1:
+        out["votes"] = node.votes
+    return out
+
+
+_META_KEYS = {"target_role": "target-role", "resource_stickiness": "resource-stickiness",
+              "migration_threshold": "migration-threshold", "failure_timeout": "failure-timeout",
+              "priority": "priority", "is_managed": "is-managed"}
+
+
+def _dump_resource(resource: Resource) -> Yaml:
+    out: Yaml
+    if isinstance(resource, Primitive):
+        out = {"primitive": resource.id, "agent": str(resource.agent)}
+        _put(out, "params", _plain(resource.params))  # type: ignore[arg-type]
+        _put(out, "operations", [_changed(op, Operation(op.name), {
+            "name": "name", "interval": "interval", "timeout": "timeout",
+            "on_fail": "on-fail", "role": "role"}, always=("name",))
+            for op in resource.operations])
+    elif isinstance(resource, Group):
+        out = {"group": resource.id, "members": [_dump_resource(m) for m in resource.members]}
+    else:
+        out = {"clone": resource.id, "resource": _dump_resource(resource.child)}
+        out.update(_changed(resource, Clone(resource.id, resource.child), {
+            "clone_max": "clone-max", "clone_node_max": "clone-node-max",
+            "promotable": "promotable", "promoted_max": "promoted-max",
+            "promoted_node_max": "promoted-node-max"}))
+    _put(out, "meta", _changed(resource.meta, Meta(), _META_KEYS))
+    return out
+
+
+def _dump_location(location: Location) -> Yaml:
+    out: Yaml = {"id": location.id, "resource": location.resource}
+    if location.node is not None:
+        out["node"] = location.node
+        out["score"] = _score(location.score)
+    else:
+        out["rules"] = [_dump_rule(rule) for rule in location.rules]
+    if location.role is not None:
+        out["role"] = location.role.value
+    return out
+
+
+def _dump_rule(rule: Rule) -> Yaml:
+    out: Yaml = {"score": _score(rule.score)}
+    if rule.boolean_op != "and":
+        out["boolean-op"] = rule.boolean_op
+    if rule.role is not None:
+        out["role"] = rule.role.value
+    out["expressions"] = [_changed(e, Expression(e.attribute, e.operation), {
+        "attribute": "attribute", "operation": "op", "value": "value", "type": "type"},
+        always=("attribute", "operation")) for e in rule.expressions]
+    return out
