@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from hafailover.config.model import Clone, ClusterConfig, Group, Primitive
+from hafailover.config.model import Clone, ClusterConfig, Group, Primitive, Role
 from hafailover.core.quorum import has_quorum, online_votes
 from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
@@ -279,3 +279,97 @@ def _error(code: str, message: str, allowed: str | None = None,
 
 def _warning(code: str, message: str, hint: str | None = None) -> Report:
     return Report(code=code, severity=Severity.WARNING, message=message, hint=hint)
+
+
+# --- reading a state document ------------------------------------------------------------
+
+_BOOL = (bool,)
+_NUMBER = (int, float)
+_TEXT = (str,)
+_STATE_KEYS: dict[str, tuple[type, ...]] = {
+    "quorate": _BOOL, "now": _NUMBER, "nodes": (list,), "resources": (list,),
+    "failures": (list,), "runtime_locations": (list,)}
+_ITEM_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "nodes": {"name": _TEXT, "online": _BOOL, "unclean": _BOOL, "standby": _BOOL,
+              "maintenance": _BOOL, "attributes": (dict,)},
+    "resources": {"resource": _TEXT, "node": _TEXT, "role": _TEXT, "failed": _BOOL,
+                  "blocked": _BOOL},
+    "failures": {"resource": _TEXT, "node": _TEXT, "count": (int,), "last_failure": _NUMBER},
+    "runtime_locations": {"id": _TEXT, "resource": _TEXT, "node": (str, type(None)),
+                          "score": (int,), "role": (str, type(None))},
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "nodes": ("name",), "resources": ("resource", "node"),
+    "failures": ("resource", "node", "count"), "runtime_locations": ("id", "resource")}
+_ROLES = tuple(role.value for role in Role)
+
+
+def check_state_json(data: object, filename: str | None = None) -> list[Report]:
+    """Every problem in a state document (see ``state_to_json``), with its key path."""
+    if not isinstance(data, dict):
+        return [_state_error(filename, None, "a state is a JSON object",
+                             found=type(data).__name__)]
+    reports = _check_keys(data, _STATE_KEYS, None, filename)
+    for section, keys in _ITEM_KEYS.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            path = f"{section}[{index}]"
+            if not isinstance(item, dict):
+                reports.append(_state_error(filename, path, "expected a JSON object",
+                                            found=type(item).__name__))
+                continue
+            reports.extend(_check_item(section, item, keys, path, filename))
+    return reports
+
+
+def _check_item(section: str, item: dict[str, object], keys: dict[str, tuple[type, ...]],
+                path: str, filename: str | None) -> list[Report]:
+    reports = [_state_error(filename, f"{path}.{key}", "required key is missing")
+               for key in _REQUIRED[section] if key not in item]
+    reports.extend(_check_keys(item, keys, path, filename))
+    role = item.get("role")
+    if isinstance(role, str) and role not in _ROLES:
+        reports.append(_state_error(filename, f"{path}.role", "not a role", found=role,
+                                    allowed=", ".join(_ROLES)))
+    return reports
+
+
+def _check_keys(data: dict[str, object], keys: dict[str, tuple[type, ...]], path: str | None,
+                filename: str | None) -> list[Report]:
+    reports: list[Report] = []
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else key
+        if key not in keys:
+            reports.append(_state_error(filename, where, "unknown key",
+                                        allowed=", ".join(keys), hint=did_you_mean(key, keys)))
+        elif not _is_instance(value, keys[key]):
+            expected = ("a number" if keys[key] == _NUMBER
+                        else " or ".join(_TYPE_NAMES[t] for t in keys[key]))
+            reports.append(_state_error(filename, where, f"expected {expected}",
+                                        found=_json_type(value)))
+    return reports
+
+
+_TYPE_NAMES: dict[type, str] = {bool: "true/false", int: "an integer", float: "a number",
+                                str: "a string", list: "a list", dict: "an object",
+                                type(None): "null"}
+
+
+def _is_instance(value: object, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in types:
+        return False  # JSON true is not a number
+    return isinstance(value, types)
+
+
+def _json_type(value: object) -> str:
+    return {bool: "true/false", int: "integer", float: "number", str: "string",
+            list: "list", dict: "object"}.get(type(value), "null")
+
+
+def _state_error(filename: str | None, path: str | None, message: str, *,
+                 found: str | None = None, allowed: str | None = None,
+                 hint: str | None = None) -> Report:
+    return Report(code="STATE_INVALID", severity=Severity.ERROR, message=message,
+                  file=filename, path=path, found=found, allowed=allowed, hint=hint)
