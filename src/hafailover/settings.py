@@ -18,3 +18,13 @@ OCF_PROVIDER = "hafailover"  # our agents live in $OCF_ROOT/resource.d/hafailove
 CONFIG_FILE = _env("CONFIG_FILE", "/etc/hafailover/cluster.yaml")
 STATE_DIR = _env("STATE_DIR", "/var/lib/hafailover")
 RUN_DIR = _env("RUN_DIR", "/run/hafailover")
+
+# --- the executor (hafailover.executor) -----------------------------------------------
+# OCF_FUNCTIONS_DIR as the agents see it: where ocf-shellfuncs lives.
+OCF_FUNCTIONS_DIR = _env("OCF_FUNCTIONS_DIR", f"{OCF_ROOT}/lib/heartbeat")
+# PATH given to every agent; the daemon's own environment is never passed on.
+AGENT_PATH = _env("AGENT_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+# builtin:NAME agents are the Python modules hafailover.agents.NAME.
+BUILTIN_AGENT_PACKAGE = "hafailover.agents"
+# iproute2, used to run an agent inside a network namespace (ip netns exec NS ...).
+IP_BINARY = _env("IP_BINARY", "/usr/sbin/ip")
