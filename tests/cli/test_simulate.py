@@ -609,3 +609,67 @@ def test_state_warnings_go_to_stderr_and_output_stays_json(cib: Path, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "node 'n3' is in the configuration but not in the state" in result.stderr
     assert json.loads(result.stdout)["fence"] == []
+
+
+# --- YAML configuration ------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = REPO / "examples" / "demo" / "cluster.yaml"
+DEMO_STATE = REPO / "examples" / "demo" / "state.json"
+
+
+@tier0
+def test_demo_node_down_reaches_the_scheduler_clean_without_stonith() -> None:
+    scheduler = RecordingScheduler()
+    result = hactl([str(DEMO_CONFIG), "--state", str(DEMO_STATE), "--node-down", "n1"],
+                   scheduler)
+    assert result.exit_code == 0, result.output
+    [state] = scheduler.states
+    assert state.node("n1") == NodeState("n1", online=False, unclean=False)
+    assert ResourceInstance("vip", "n1") in state.resources
+    assert state.quorate
+
+
+@tier0
+def test_without_state_the_scheduler_sees_a_fresh_cluster_at_the_current_time() -> None:
+    scheduler = RecordingScheduler()
+    result = hactl([str(DEMO_CONFIG)], scheduler)
+    assert result.exit_code == 0, result.output
+    [state] = scheduler.states
+    assert [n.name for n in state.nodes if n.online] == ["n1", "n2", "n3"]
+    assert state.resources == ()
+    assert state.now == 500.0
+
+
+@tier0
+def test_configuration_warnings_go_to_stderr() -> None:
+    result = hactl([str(DEMO_CONFIG), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "CONFIG_STONITH_DISABLED" in result.stderr
+    assert "CONFIG_STONITH_DISABLED" not in result.stdout
+
+
+@tier0
+def test_missing_configuration_file_is_an_error(tmp_path: Path) -> None:
+    result = hactl([str(tmp_path / "cluster.yaml")])
+    assert_clean_failure(result)
+    assert "cannot read the configuration" in result.output
+
+
+@tier0
+def test_broken_configuration_is_reported_with_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "cluster.yaml"
+    broken.write_text("cluster:\n  name: demo\nnodes:\n  - name: n1\n    wieght: 3\n",
+                      encoding="utf-8")
+    result = hactl([str(broken), "--node-down", "n1"])
+    assert_clean_failure(result)
+    assert f"{broken}:5:" in result.output
+
+
+@tier0
+def test_configuration_errors_stop_before_the_events_are_checked(tmp_path: Path) -> None:
+    broken = tmp_path / "cluster.yaml"
+    broken.write_text("cluster: [\n", encoding="utf-8")
+    result = hactl([str(broken), "--node-down", "n9"])
+    assert_clean_failure(result)
+    assert "UNKNOWN_NODE" not in result.output

@@ -11,12 +11,21 @@ from hafailover.config.model import (
     Clone,
     ClusterConfig,
     Group,
+    Location,
     Node,
     Primitive,
     Properties,
+    Role,
+    frozen_map,
 )
 from hafailover.core.scores import INFINITY
-from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
+from hafailover.core.state import (
+    ClusterState,
+    FailCount,
+    NodeState,
+    ResourceInstance,
+    state_to_json,
+)
 from hafailover.core.whatif import (
     Event,
     Fail,
@@ -25,6 +34,7 @@ from hafailover.core.whatif import (
     Standby,
     apply_events,
     check_events,
+    check_state_json,
     fail,
     initial_state,
     node_down,
@@ -274,3 +284,42 @@ def test_reconcile_keeps_orphan_resources_with_a_warning() -> None:
 
 def test_reconcile_of_a_matching_state_changes_nothing() -> None:
     assert reconcile_state(config(), running()) == (running(), [])
+
+
+# --- checking a state document -------------------------------------------------------------
+
+
+def test_a_state_written_by_state_to_json_passes_the_check() -> None:
+    full = replace(
+        running(),
+        nodes=(NodeState("n1", attributes=frozen_map({"rack": "a"})),
+               NodeState("n2", standby=True)),
+        resources=(ResourceInstance("db", "n1", Role.PROMOTED, failed=True, blocked=True),),
+        failures=(FailCount("db", "n1", INFINITY, 1.5),),
+        runtime_locations=(Location("ban", "db", node="n2", score=-INFINITY, role=Role.PROMOTED),
+                           Location("rule", "db")),
+    )
+    assert check_state_json(state_to_json(full), "state.json") == []
+
+
+def test_the_demo_state_document_passes_the_check() -> None:
+    assert check_state_json({"nodes": [{"name": "n1", "online": True}], "now": 5}) == []
+
+
+def test_a_number_is_not_a_boolean_nor_a_boolean_a_number() -> None:
+    reports = check_state_json({"quorate": 1, "now": True})
+    assert [(r.path, r.message, r.found) for r in reports] == [
+        ("quorate", "expected true/false", "integer"),
+        ("now", "expected a number", "true/false"),
+    ]
+
+
+def test_state_problems_name_the_file_and_key_path() -> None:
+    [report] = check_state_json({"failures": [{"resource": "vip", "node": "n1"}]}, "s.json")
+    assert report.as_text() == (
+        "s.json: error: failures[0].count: required key is missing [STATE_INVALID]")
+
+
+def test_a_list_item_that_is_not_an_object_is_reported() -> None:
+    [report] = check_state_json({"nodes": ["n1"]})
+    assert (report.path, report.found) == ("nodes[0]", "string")

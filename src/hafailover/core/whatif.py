@@ -308,7 +308,7 @@ def check_state_json(data: object, filename: str | None = None) -> list[Report]:
     """Every problem in a state document (see ``state_to_json``), with its key path."""
     if not isinstance(data, dict):
         return [_state_error(filename, None, "a state is a JSON object",
-                             found=type(data).__name__)]
+                             found=_json_type(data))]
     reports = _check_keys(data, _STATE_KEYS, None, filename)
     for section, keys in _ITEM_KEYS.items():
         items = data.get(section)
@@ -318,7 +318,7 @@ def check_state_json(data: object, filename: str | None = None) -> list[Report]:
             path = f"{section}[{index}]"
             if not isinstance(item, dict):
                 reports.append(_state_error(filename, path, "expected a JSON object",
-                                            found=type(item).__name__))
+                                            found=_json_type(item)))
                 continue
             reports.extend(_check_item(section, item, keys, path, filename))
     return reports
