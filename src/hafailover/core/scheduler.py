@@ -1,11 +1,54 @@
-"""The placement engine: configuration + cluster state -> transition. Pure."""
+"""The placement engine: configuration + cluster state -> transition. Pure.
+
+No clock, no I/O, no randomness: the same input always gives the same output, whatever
+``PYTHONHASHSEED`` is (every iteration is over configuration order or sorted names).
+The steps, each in its own module:
+
+1. ``context``: which nodes can run resources, which must be fenced, which reported
+   instances are real;
+2. ``units`` and ``assign``: scores and placement, Pacemaker's rules;
+3. ``assign.Assigner.enforce_orders``: a Mandatory order's ``then`` cannot start while
+   its ``first`` cannot;
+4. ``actions``: the ordered action graph and the summary of changes, with reasons.
+"""
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from hafailover.config.model import ClusterConfig
+from hafailover.core.actions import GraphBuilder
+from hafailover.core.assign import Assigner
+from hafailover.core.context import build_context
 from hafailover.core.state import ClusterState
-from hafailover.core.transition import Transition
+from hafailover.core.transition import Assignment, NodeScore, Transition
+from hafailover.core.units import build_units
 
 
 def schedule(config: ClusterConfig, state: ClusterState) -> Transition:
-    raise NotImplementedError("the scheduler is being written")
+    ctx = build_context(config, state)
+    units = build_units(config)
+    assigner = Assigner(ctx, units)
+    assigner.run()
+    assigner.enforce_orders()
+    actions, changes = GraphBuilder(ctx, units, assigner.placed, assigner.promotion).build()
+    assignments = tuple(
+        Assignment(member, inst.node, inst.role)
+        for unit in units
+        for inst in assigner.placed[unit.id].instances
+        for member in inst.members
+    )
+    scores: dict[str, MappingProxyType[str, NodeScore]] = {
+        uid: MappingProxyType(sheet.export(ctx.unavailable))
+        for uid, sheet in assigner.sheets.items()
+    }
+    notes = [*ctx.notes]
+    notes.extend(f"{unit.id}: {assigner.placed[unit.id].reason}" for unit in units)
+    return Transition(
+        assignments=assignments,
+        actions=actions,
+        changes=changes,
+        fenced=tuple(ctx.fence),
+        scores=MappingProxyType(scores),
+        notes=tuple(notes),
+    )

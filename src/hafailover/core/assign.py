@@ -1,0 +1,433 @@
+"""Assigning units to nodes: scores, colocation, node choice, clone instances, promotion.
+
+Follows Pacemaker's scheduler (lib/pacemaker/pcmk_sched_*.c), which is the reference
+operators know:
+
+- units are assigned by priority, then in configuration order;
+- before a unit is placed, the units it is colocated *with* are placed (recursively), and
+  the colocation is applied to its scores (INFINITY: only the target's nodes;
+  -INFINITY: never the target's nodes; finite: a bonus or malus there);
+- a unit also takes in the preferences of the units colocated with *it*, scaled by
+  score/INFINITY, unless that would leave it nowhere to run (rollback);
+- a node may run a unit when it can run resources and the unit's score there is >= 0;
+  among those, the highest score wins, then the node with fewer resources assigned in
+  this run, then the node where it already runs, then the node name; with a positive
+  best score, the current node wins any tie;
+- a clone keeps running instances where they are when their node is still among the
+  best, then places the rest; promotion goes to the instances with the highest
+  promotion priority (the agent's ``master-<id>`` attribute, else -1, plus Promoted-role
+  locations and colocations), at most promoted-max of them, each at least 0.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hafailover.config.model import Colocation, Location, Role
+from hafailover.core.context import Context
+from hafailover.core.rules import rule_matches
+from hafailover.core.scores import INFINITY, format_score, parse_score
+from hafailover.core.scoring import ScoreSheet
+from hafailover.core.units import Unit
+
+
+@dataclass
+class Instance:
+    node: str
+    members: list[str]  # primitive ids that run here, a prefix of the unit's members
+    role: Role
+
+
+@dataclass
+class Placement:
+    instances: list[Instance] = field(default_factory=list)
+    reason: str = ""
+    pinned: bool = False  # unmanaged or frozen: left exactly as it is
+
+
+ROLE_FREE = (None, Role.STARTED)
+
+
+class Assigner:
+    def __init__(self, ctx: Context, units: list[Unit]) -> None:
+        self.ctx = ctx
+        self.units = {u.id: u for u in units}
+        self.order = sorted(units, key=lambda u: -u.priority)  # stable: config order
+        self.load: dict[str, int] = dict.fromkeys(ctx.nodes, 0)
+        self.placed: dict[str, Placement] = {}
+        self.sheets: dict[str, ScoreSheet] = {}
+        self.promotion: dict[str, dict[str, int]] = {}
+        self._busy: set[str] = set()
+        self.as_dependent: dict[str, list[Colocation]] = defaultdict(list)
+        self.as_primary: dict[str, list[Colocation]] = defaultdict(list)
+        for c in ctx.config.constraints.colocations:
+            if c.resource in self.units and c.with_resource in self.units:
+                self.as_dependent[c.resource].append(c)
+                self.as_primary[c.with_resource].append(c)
+        self.locations: dict[str, list[Location]] = defaultdict(list)
+        for loc in ctx.locations:
+            self.locations[loc.resource].append(loc)
+        self.base = {u.id: self._base_sheet(u) for u in units}
+
+    # --- scores before colocation --------------------------------------------------
+
+    def _base_sheet(self, unit: Unit) -> ScoreSheet:
+        ctx = self.ctx
+        sheet = ScoreSheet(ctx.nodes, opt_in=not ctx.config.properties.symmetric_cluster)
+        for loc in self.locations[unit.id]:
+            if loc.role not in ROLE_FREE:
+                continue
+            for node, score, source in self._location_hits(loc):
+                sheet.add(node, score, source, allow=True)
+        for index, (member, meta) in enumerate(zip(unit.members, unit.member_meta, strict=True)):
+            contribution: list[tuple[str, int, str]] = []
+            who = "" if len(unit.members) == 1 else f" ({member.id})"
+            running = [i for i in ctx.current.get(member.id, [])]
+            if (not unit.is_clone and meta.managed and meta.stickiness and len(running) == 1
+                    and running[0].node in sheet.allowed):
+                contribution.append((running[0].node, meta.stickiness,
+                                     f"resource-stickiness{who}: running here"))
+            for node in ctx.nodes:
+                failed = self._failure_ban(member.id, node, meta.migration_threshold,
+                                           meta.failure_timeout)
+                if failed:
+                    contribution.append((node, -INFINITY, failed))
+            if index and contribution:
+                trial = sheet.copy()
+                for node, score, source in contribution:
+                    trial.add(node, score, source)
+                if not trial.eligible(ctx.available):
+                    continue  # Pacemaker rolls back a member that would leave nowhere to run
+            for node, score, source in contribution:
+                sheet.add(node, score, source)
+        return sheet
+
+    def _location_hits(self, loc: Location) -> list[tuple[str, int, str]]:
+        if loc.node is not None:
+            if loc.node in self.ctx.available:
+                return [(loc.node, loc.score, f"location {loc.id}")]
+            return []
+        hits = []
+        for rule in loc.rules:
+            for node in self.ctx.nodes:
+                if rule_matches(rule, self.ctx.attributes[node]):
+                    hits.append((node, rule.score, f"location {loc.id} (rule matches)"))
+        return hits
+
+    def _failure_ban(self, primitive: str, node: str, threshold: int,
+                     failure_timeout: float) -> str | None:
+        entry = self.ctx.failures.get((primitive, node))
+        if entry is None:
+            return None
+        count, last = entry
+        if failure_timeout > 0 and self.ctx.state.now >= last + failure_timeout:
+            return None
+        if count >= threshold:
+            return (f"{primitive} failed {format_score(count)} time(s) here, "
+                    f"migration-threshold is {format_score(threshold)}")
+        return None
+
+    # --- placement -----------------------------------------------------------------
+
+    def run(self) -> None:
+        for unit in self.order:
+            self.assign(unit)
+
+    def nodes_of(self, unit_id: str, role: Role | None) -> set[str]:
+        placement = self.placed.get(unit_id)
+        if placement is None:
+            return set()
+        return {i.node for i in placement.instances
+                if role in ROLE_FREE or i.role is role}
+
+    def assign(self, unit: Unit) -> None:
+        if unit.id in self.placed or unit.id in self._busy:
+            return
+        self._busy.add(unit.id)
+        sheet = self.base[unit.id].copy()
+        for c in self.as_dependent[unit.id]:
+            if c.resource_role not in ROLE_FREE:
+                continue  # a role-specific colocation decides promotion, not placement
+            self.assign(self.units[c.with_resource])
+            archive = sheet.copy() if -INFINITY < c.score < 0 else None
+            self._apply_colocation(sheet, c, self.nodes_of(c.with_resource, c.with_role))
+            if archive is not None and not sheet.eligible(self.ctx.available):
+                sheet = archive
+        for c in self.as_primary[unit.id]:
+            merged = sheet.copy()
+            self._merge_preferences(merged, self.units[c.resource], c.score / INFINITY,
+                                    {unit.id}, f"colocation {c.id}")
+            if merged.eligible(self.ctx.available):
+                sheet = merged
+        self.sheets[unit.id] = sheet
+        pinned = self._pinned(unit)
+        if pinned is not None:
+            self.placed[unit.id] = pinned
+        elif unit.is_clone:
+            self.placed[unit.id] = self._distribute(unit, sheet)
+        else:
+            self.placed[unit.id] = self._choose(unit, sheet)
+        self._busy.discard(unit.id)
+
+    def _apply_colocation(self, sheet: ScoreSheet, c: Colocation, nodes: set[str]) -> None:
+        where = f"{c.with_resource}" + (f" ({c.with_role.value})" if c.with_role else "")
+        for node in self.ctx.nodes:
+            if c.score >= INFINITY:
+                if node not in nodes:
+                    sheet.add(node, -INFINITY, f"colocation {c.id}: {where} is not here")
+            elif node in nodes:
+                sheet.add(node, c.score, f"colocation {c.id}: {where} is here")
+
+    def _merge_preferences(self, target: ScoreSheet, dependent: Unit, factor: float,
+                           seen: set[str], source: str) -> None:
+        """Take in a dependent's node preferences, scaled (Pacemaker's merge_weights)."""
+        if dependent.id in seen or factor == 0:
+            return
+        seen = seen | {dependent.id}
+        theirs = self.base[dependent.id]
+        for node in self.ctx.nodes:
+            score = theirs.score(node)
+            if factor < 0 and score < 0:
+                continue
+            weight = int(factor * score)
+            if weight:
+                target.add(node, weight, f"{source}: preference of {dependent.id}")
+        for c in self.as_primary[dependent.id]:
+            self._merge_preferences(target, self.units[c.resource],
+                                    factor * c.score / INFINITY, seen, f"colocation {c.id}")
+
+    def _pinned(self, unit: Unit) -> Placement | None:
+        """Units left exactly where they are: unmanaged, frozen, blocked, stranded."""
+        ctx = self.ctx
+        instances = [i for m in unit.members for i in ctx.current.get(m.id, [])]
+        stranded = [i for m in unit.members for i in ctx.stranded.get(m.id, [])]
+        why = None
+        if not unit.managed:
+            why = ("maintenance-mode is on" if ctx.config.properties.maintenance_mode
+                   else "is-managed is false")
+        elif any(i.blocked for i in instances):
+            why = "an operation failed with on-fail=block: cleanup needed"
+        elif any(i.node in ctx.node_states and ctx.node_states[i.node].maintenance
+                 for i in instances):
+            why = "it runs on a node in maintenance"
+        elif ctx.freeze:
+            why = "no quorum and no-quorum-policy=freeze"
+        elif stranded:
+            why = (f"it may still run on {stranded[0].node}, which is unclean and cannot be "
+                   "fenced now: not recovered elsewhere")
+        if why is None:
+            return None
+        by_node: dict[str, Instance] = {}
+        for inst in [*instances, *stranded]:
+            entry = by_node.setdefault(inst.node, Instance(inst.node, [], inst.role))
+            entry.members.append(inst.resource)
+            if inst.role is Role.PROMOTED:
+                entry.role = Role.PROMOTED
+        return Placement(list(by_node.values()), f"left alone: {why}", pinned=True)
+
+    def _stop_reason(self, unit: Unit, sheet: ScoreSheet) -> str | None:
+        if self.ctx.stop_all:
+            return "no quorum and no-quorum-policy=stop"
+        if unit.stopped:
+            return "target-role is Stopped"
+        if not sheet.eligible(self.ctx.available):
+            return "no node can run it"
+        return None
+
+    def _rank(self, sheet: ScoreSheet, candidates: list[str],
+              current: str | None) -> list[str]:
+        return sorted(candidates, key=lambda n: (-sheet.score(n), self.load[n],
+                                                 n != current, n))
+
+    def _choose(self, unit: Unit, sheet: ScoreSheet) -> Placement:
+        stop = self._stop_reason(unit, sheet)
+        if stop:
+            return Placement([], stop)
+        first = unit.members[0].id
+        running = [i.node for i in self.ctx.current.get(first, [])]
+        current = running[0] if len(running) == 1 else None
+        ranked = self._rank(sheet, sheet.eligible(self.ctx.available), current)
+        best = ranked[0]
+        if (sheet.score(best) > 0 and current in ranked
+                and sheet.score(current) == sheet.score(best)):
+            best = current
+        members = self._members_on(unit, best)
+        self.load[best] += len(members)
+        why = self._choice_reason(sheet, ranked, best, current)
+        return Placement([Instance(best, members, Role.STARTED)], why)
+
+    def _members_on(self, unit: Unit, node: str) -> list[str]:
+        """The prefix of a group's members that can run on the group's node."""
+        members = []
+        for member, meta in zip(unit.members, unit.member_meta, strict=True):
+            if meta.stopped or self._failure_ban(member.id, node, meta.migration_threshold,
+                                                 meta.failure_timeout):
+                break
+            members.append(member.id)
+        return members
+
+    def _choice_reason(self, sheet: ScoreSheet, ranked: list[str], best: str,
+                       current: str | None) -> str:
+        score = format_score(sheet.score(best))
+        if best == current:
+            return f"stays on {best} (score {score})"
+        lead = ""
+        if current and current not in ranked:
+            why = self.ctx.unavailable.get(current) or "its score there is negative"
+            lead = f"{current} cannot run it ({why}); "
+        elif current:
+            return (f"{best} scores higher ({score}) than {current} "
+                    f"({format_score(sheet.score(current))})")
+        others = [n for n in ranked if n != best]
+        if others and sheet.score(others[0]) == sheet.score(best):
+            return (f"{lead}placed on {best} (score {score}, tied with {others[0]}: "
+                    "fewer resources assigned, or first by name)")
+        return f"{lead}placed on {best} (best score, {score})"
+
+    # --- clones ----------------------------------------------------------------------
+
+    def _distribute(self, unit: Unit, sheet: ScoreSheet) -> Placement:
+        clone = unit.clone
+        assert clone is not None
+        stop = self._stop_reason(unit, sheet)
+        if stop:
+            return Placement([], stop)
+        ctx = self.ctx
+        limit = unit.clone_max(len(ctx.nodes))
+        per_node = max(1, clone.clone_node_max)
+        eligible = sheet.eligible(ctx.available)
+        optimal = max(1, limit // max(1, sum(ctx.available.values())))
+        counts: dict[str, int] = defaultdict(int)
+        first = unit.members[0].id
+        stickiness = unit.member_meta[0].stickiness if unit.managed else 0
+        running = [i for i in ctx.current.get(first, [])]
+        healthy = [i.node for i in running if not i.failed]
+        failed = {i.node for i in running if i.failed}
+        nodes: list[str] = []
+        for node in sorted(healthy, key=lambda n: (-sheet.score(n), n)):
+            if len(nodes) >= limit or node not in eligible:
+                continue
+            if counts[node] >= min(per_node, optimal):
+                continue
+            free = [n for n in eligible if counts[n] < per_node]
+            best_other = max((sheet.score(n) for n in free if n != node), default=-INFINITY)
+            if sheet.score(node) + stickiness < best_other:
+                continue
+            counts[node] += 1
+            nodes.append(node)
+        while len(nodes) < limit:
+            free = [n for n in eligible if counts[n] < per_node]
+            if not free:
+                break
+            node = min(free, key=lambda n: (-(sheet.score(n) + (stickiness if n in failed else 0)),
+                                            self.load[n], n not in failed, n))
+            counts[node] += 1
+            nodes.append(node)
+        instances = []
+        for node in nodes:
+            members = self._members_on(unit, node)
+            self.load[node] += len(members)
+            instances.append(Instance(node, members, Role.STARTED))
+        if clone.promotable:
+            self._promote(unit, instances)
+        placed = ", ".join(sorted(i.node for i in instances)) or "nowhere"
+        why = (f"{len(instances)} of clone-max {limit} instance(s) on {placed}")
+        if len(instances) < limit:
+            why += f" (only {len(eligible)} node(s) can run it)"
+        return Placement(sorted(instances, key=lambda i: ctx.nodes.index(i.node)), why)
+
+    def _promote(self, unit: Unit, instances: list[Instance]) -> None:
+        clone = unit.clone
+        assert clone is not None
+        ctx = self.ctx
+        first = unit.members[0].id
+        priority: dict[str, int] = {}
+        for inst in instances:
+            raw = ctx.attributes[inst.node].get(f"master-{first}")
+            try:
+                priority[inst.node] = parse_score(raw) if raw is not None else -1
+            except ValueError:
+                priority[inst.node] = -1
+        sheet = ScoreSheet(ctx.nodes)
+        for node, value in priority.items():
+            sheet.add(node, value, f"promotion score master-{first}" if value != -1
+                      else "no promotion score")
+        for loc in self.locations[unit.id]:
+            if loc.role is Role.PROMOTED:
+                for node, score, source in self._location_hits(loc):
+                    if node in priority:
+                        sheet.add(node, score, source)
+        for c in self.as_dependent[unit.id]:
+            if c.resource_role is Role.PROMOTED:
+                self.assign(self.units[c.with_resource])
+                self._apply_colocation(sheet, c, self.nodes_of(c.with_resource, c.with_role))
+        for c in self.as_primary[unit.id]:
+            if c.with_role is Role.PROMOTED and c.score > 0:
+                dependent = self.base[c.resource]
+                for node in priority:
+                    weight = int(c.score / INFINITY * dependent.score(node))
+                    if weight > 0:
+                        sheet.add(node, weight, f"colocation {c.id}: preference of {c.resource}")
+        currently = {i.node for i in ctx.current.get(first, []) if i.role is Role.PROMOTED}
+        order = sorted(instances, key=lambda i: (-sheet.score(i.node), i.node not in currently,
+                                                 ctx.nodes.index(i.node)))
+        promoted_max = 0 if unit.no_promotion else clone.promoted_max
+        per_node: dict[str, int] = defaultdict(int)
+        promoted = 0
+        for inst in order:
+            inst.role = Role.UNPROMOTED
+            if (promoted < promoted_max and sheet.score(inst.node) >= 0
+                    and per_node[inst.node] < clone.promoted_node_max
+                    and len(inst.members) == len(unit.members)):
+                inst.role = Role.PROMOTED
+                promoted += 1
+                per_node[inst.node] += 1
+        self.promotion[unit.id] = {n: sheet.score(n) for n in priority}
+        self.sheets[f"{unit.id} (promotion)"] = sheet
+
+    # --- orders ------------------------------------------------------------------------
+
+    def enforce_orders(self) -> None:
+        """A Mandatory order's ``then`` cannot start (or promote) while ``first`` cannot;
+        an INFINITY colocation's dependent cannot run once its target cannot."""
+        config = self.ctx.config
+        changed = True
+        while changed:
+            changed = False
+            for order in config.constraints.orders:
+                if (order.kind != "Mandatory" or order.first not in self.units
+                        or order.then not in self.units):
+                    continue
+                first_action, then_action = order.first_action, order.effective_then_action
+                if first_action not in ("start", "promote"):
+                    continue
+                role = Role.PROMOTED if first_action == "promote" else None
+                if self.nodes_of(order.first, role):
+                    continue
+                why = f"order {order.id}: {order.first} cannot {first_action}"
+                changed |= self._block(order.then, then_action, why)
+            for c in config.constraints.colocations:
+                if (c.score >= INFINITY and c.resource in self.units
+                        and c.with_resource in self.units
+                        and not self.nodes_of(c.with_resource, c.with_role)):
+                    why = f"colocation {c.id}: {c.with_resource} cannot run"
+                    action = "promote" if c.resource_role is Role.PROMOTED else "start"
+                    changed |= self._block(c.resource, action, why)
+
+    def _block(self, unit_id: str, action: str, why: str) -> bool:
+        placement = self.placed[unit_id]
+        if placement.pinned:
+            return False
+        if action == "start" and placement.instances:
+            placement.instances = []
+            placement.reason = why
+            return True
+        if action == "promote":
+            promoted = [i for i in placement.instances if i.role is Role.PROMOTED]
+            for inst in promoted:
+                inst.role = Role.UNPROMOTED
+            if promoted:
+                placement.reason = why
+            return bool(promoted)
+        return False

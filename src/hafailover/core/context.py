@@ -1,0 +1,134 @@
+"""What the scheduler knows before placing anything: nodes, fencing, current instances.
+
+Built once per run from the configuration and the state snapshot. Decides which nodes
+can run resources, which must be fenced, and which reported instances are real
+(an instance on a cleanly offline node is gone; one on a node about to be fenced is
+gone once the fence completes; one on an unclean node that cannot be fenced now is
+stranded: it may still run, so it is neither stopped nor started elsewhere).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hafailover.config.model import ClusterConfig, Location, parent_map
+from hafailover.core.rules import node_attributes
+from hafailover.core.state import ClusterState, NodeState, ResourceInstance
+
+
+@dataclass
+class Context:
+    config: ClusterConfig
+    state: ClusterState
+    nodes: tuple[str, ...]
+    node_states: dict[str, NodeState]
+    attributes: dict[str, dict[str, str]]
+    available: dict[str, bool]
+    unavailable: dict[str, str]  # node -> why it cannot run resources
+    fence: list[str]
+    fence_reasons: dict[str, str]
+    current: dict[str, list[ResourceInstance]]  # primitive -> live instances
+    fenced_instances: dict[str, list[ResourceInstance]]  # primitive -> stopped by a fence
+    stranded: dict[str, list[ResourceInstance]]  # primitive -> on unclean, unfenceable nodes
+    orphans: list[ResourceInstance]
+    failures: dict[tuple[str, str], tuple[int, float]]  # (primitive, node) -> (count, last)
+    locations: tuple[Location, ...]
+    parents: dict[str, str]
+    stop_all: bool = False  # no quorum and no-quorum-policy=stop
+    freeze: bool = False  # no quorum and no-quorum-policy=freeze
+    notes: list[str] = field(default_factory=list)
+
+
+def build_context(config: ClusterConfig, state: ClusterState) -> Context:
+    props = config.properties
+    nodes = config.node_names()
+    states = {n: state.node(n) or NodeState(name=n, online=False) for n in nodes}
+    notes: list[str] = []
+
+    quorate = state.quorate
+    policy = props.no_quorum_policy
+    stop_all = not quorate and policy == "stop"
+    freeze = not quorate and policy == "freeze"
+    if not quorate:
+        effect = {
+            "stop": "stopping every resource in this partition",
+            "freeze": "keeping running resources where they are, starting nothing",
+            "ignore": "carrying on as if quorate",
+        }[policy]
+        notes.append(f"no quorum and no-quorum-policy={policy}: {effect}")
+    can_fence = props.stonith_enabled and (quorate or policy == "ignore")
+
+    available: dict[str, bool] = {}
+    unavailable: dict[str, str] = {}
+    fence: list[str] = []
+    fence_reasons: dict[str, str] = {}
+    for name in nodes:
+        ns = states[name]
+        reason = None
+        if ns.unclean:
+            reason = "unclean"
+            if can_fence:
+                fence.append(name)
+                fence_reasons[name] = ("node is online but unclean (an operation failed and "
+                                       "left it in an unknown state)" if ns.online
+                                       else "node left the cluster uncleanly")
+        elif not ns.online:
+            reason = "offline"
+        elif ns.maintenance:
+            reason = "in maintenance"
+        elif ns.standby:
+            reason = "in standby"
+        available[name] = reason is None
+        if reason:
+            unavailable[name] = reason
+    if props.maintenance_mode:
+        notes.append("maintenance-mode is on: no resource is started, stopped or moved")
+    if not props.stonith_enabled and any(states[n].unclean for n in nodes):
+        notes.append("stonith-enabled is false: unclean offline nodes are assumed to be down, "
+                     "which risks running a resource twice")
+
+    current: dict[str, list[ResourceInstance]] = defaultdict(list)
+    fenced_instances: dict[str, list[ResourceInstance]] = defaultdict(list)
+    stranded: dict[str, list[ResourceInstance]] = defaultdict(list)
+    known = {p.id for p in config.primitives()}
+    orphans: list[ResourceInstance] = []
+    for inst in state.resources:
+        if not inst.role.is_active or inst.node not in states:
+            continue
+        ns = states[inst.node]
+        if ns.unclean:
+            if inst.node in fence:
+                fenced_instances[inst.resource].append(inst)
+            elif not props.stonith_enabled and not ns.online:
+                pass  # assumed down
+            else:
+                stranded[inst.resource].append(inst)
+            continue
+        if not ns.online:
+            continue
+        if inst.resource not in known:
+            orphans.append(inst)
+            continue
+        current[inst.resource].append(inst)
+
+    failures: dict[tuple[str, str], tuple[int, float]] = {}
+    for fc in state.failures:
+        key = (fc.resource, fc.node)
+        count, last = failures.get(key, (0, 0.0))
+        failures[key] = (count + fc.count, max(last, fc.last_failure))
+
+    attributes = {
+        n: node_attributes(n, (config.node(n).attributes if config.node(n) else {}),  # type: ignore[union-attr]
+                           states[n].attributes)
+        for n in nodes
+    }
+    return Context(
+        config=config, state=state, nodes=nodes, node_states=states, attributes=attributes,
+        available=available, unavailable=unavailable, fence=fence,
+        fence_reasons=fence_reasons, current=dict(current),
+        fenced_instances=dict(fenced_instances), stranded=dict(stranded), orphans=orphans,
+        failures=failures,
+        locations=config.constraints.locations + state.runtime_locations,
+        parents=parent_map(config), stop_all=stop_all, freeze=freeze, notes=notes,
+    )
