@@ -8,8 +8,8 @@ from typing import Any
 
 from hafailover.config.model import (
     AgentRef,
-    ClusterConfig,
     Clone,
+    ClusterConfig,
     Colocation,
     Constraints,
     Group,

@@ -44,7 +44,7 @@ def happens_before(t: Transition, first: int, then: int) -> bool:
     return False
 
 
-# --- basic placement --------------------------------------------------------------------
+# --- basic placement ------------------------------------------------------------------
 
 
 def test_new_resources_spread_over_nodes_by_load_then_name() -> None:
@@ -89,7 +89,7 @@ def test_integer_rule_comparison() -> None:
     assert where(schedule(cfg, state(cfg)), "db") == "n2"  # 100 + 50 beats 100
 
 
-# --- stickiness and stability --------------------------------------------------------------
+# --- stickiness and stability ---------------------------------------------------------
 
 
 def test_stickiness_keeps_a_resource_where_it_runs() -> None:
@@ -116,7 +116,7 @@ def test_nothing_moves_when_nothing_changed() -> None:
     assert second.actions == () and second.changes == ()
 
 
-# --- node states ------------------------------------------------------------------------------
+# --- node states ----------------------------------------------------------------------
 
 
 def test_standby_node_gives_up_its_resources() -> None:
@@ -210,7 +210,7 @@ def test_orphaned_resource_is_stopped() -> None:
     assert any(c.reason == "no longer in the configuration" for c in t.changes)
 
 
-# --- failures -----------------------------------------------------------------------------------
+# --- failures -------------------------------------------------------------------------
 
 
 def test_failed_resource_recovers_in_place_below_the_threshold() -> None:
@@ -249,7 +249,7 @@ def test_group_member_failing_too_often_moves_the_whole_group() -> None:
     assert where(t, "vip") == where(t, "haproxy") != "n1"
 
 
-# --- colocation ------------------------------------------------------------------------------------
+# --- colocation -----------------------------------------------------------------------
 
 
 def test_infinity_colocation_places_the_dependent_with_its_target() -> None:
@@ -297,7 +297,7 @@ def test_finite_colocation_is_a_preference() -> None:
     assert where(t, "b") == "n2"  # 50 with a beats 20 on n3
 
 
-# --- groups ----------------------------------------------------------------------------------------
+# --- groups ---------------------------------------------------------------------------
 
 
 def test_group_members_run_together_and_start_in_order() -> None:
@@ -340,7 +340,7 @@ def test_group_stickiness_adds_up_over_its_members() -> None:
     assert where(t, "vip") == "n1"  # 2 x 60 > 100
 
 
-# --- clones ----------------------------------------------------------------------------------------
+# --- clones ---------------------------------------------------------------------------
 
 
 def test_clone_runs_on_every_node_by_default() -> None:
@@ -379,7 +379,7 @@ def test_cloned_group_runs_all_members_on_each_node() -> None:
     assert nodes(t, "g1") == nodes(t, "g2") == ["n1", "n2"]
 
 
-# --- promotable clones -----------------------------------------------------------------------------
+# --- promotable clones ----------------------------------------------------------------
 
 
 def db_config(**kw: object) -> object:
@@ -441,7 +441,7 @@ def test_target_role_unpromoted_prevents_promotion() -> None:
     assert nodes(schedule(cfg, st), "db", Role.PROMOTED) == []
 
 
-# --- quorum ---------------------------------------------------------------------------------------
+# --- quorum ---------------------------------------------------------------------------
 
 
 def test_without_quorum_policy_stop_stops_everything() -> None:
@@ -482,7 +482,7 @@ def test_opt_in_cluster_runs_resources_only_where_allowed() -> None:
     assert where(t, "db") is None
 
 
-# --- ordering ----------------------------------------------------------------------------------------
+# --- ordering -------------------------------------------------------------------------
 
 
 def test_order_constraint_starts_then_after_first() -> None:
@@ -531,7 +531,7 @@ def test_promote_then_start_order() -> None:
     assert happens_before(t, action(t, "promote", "db", "n2"), action(t, "start", "app", app_node))
 
 
-# --- the graph ---------------------------------------------------------------------------------------
+# --- the graph ------------------------------------------------------------------------
 
 
 def test_a_moving_resource_stops_before_it_starts_elsewhere() -> None:
