@@ -17,10 +17,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
 
+from core.strategies import cluster_inputs
 from hafailover.cli.hactl import cli
 from hafailover.cli.simulate_cmd import SimulatePorts
-from hafailover.cli.transition_text import Simulation, render_text, transition_json
+from hafailover.cli.transition_text import (
+    Simulation,
+    reason_clause,
+    render_text,
+    transition_json,
+)
 from hafailover.config.model import (
     AgentRef,
     Clone,
@@ -31,6 +38,7 @@ from hafailover.config.model import (
     Primitive,
     Role,
 )
+from hafailover.core.scheduler import schedule
 from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, NodeState, ResourceInstance
 from hafailover.core.transition import (
@@ -673,3 +681,135 @@ def test_configuration_errors_stop_before_the_events_are_checked(tmp_path: Path)
     result = hactl([str(broken), "--node-down", "n9"])
     assert_clean_failure(result)
     assert "UNKNOWN_NODE" not in result.output
+
+
+# --- end to end, with the real scheduler ---------------------------------------------------
+
+
+def real_hactl(args: Sequence[str]) -> Result:
+    return CliRunner().invoke(cli, ["simulate", *args])
+
+
+def demo_json(*events: str) -> dict[str, Any]:
+    result = real_hactl([str(DEMO_CONFIG), "--state", str(DEMO_STATE), "--format", "json",
+                         *events])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@tier0
+def test_demo_as_it_is_keeps_web_on_n1_and_changes_nothing() -> None:
+    data = demo_json()
+    assert data["placement"] == {
+        "vip": "n1", "haproxy": "n1",
+        "backend-clone": [{"node": "n1", "role": "Started"}, {"node": "n2", "role": "Started"}]}
+    assert data["actions"] == []
+    assert data["fence"] == []
+
+
+@tier0
+def test_demo_node_down_n1_moves_the_web_group_to_n2() -> None:
+    data = demo_json("--node-down", "n1")
+    assert (data["placement"]["vip"], data["placement"]["haproxy"]) == ("n2", "n2")
+    web = [a for a in data["actions"] if a["resource"] in ("vip", "haproxy")]
+    assert [(a["resource"], a["to"]) for a in web] == [("vip", "n2"), ("haproxy", "n2")]
+    assert all(a["reason"] for a in data["actions"])
+    assert data["fence"] == []  # the demo runs without stonith
+
+
+@tier0
+def test_demo_node_down_n1_text_reports_the_move_with_reasons() -> None:
+    result = real_hactl([str(DEMO_CONFIG), "--state", str(DEMO_STATE), "--node-down", "n1"])
+    assert result.exit_code == 0, result.output
+    summary = result.stdout.split("Transition Summary:")[1].split("\n\n")[0]
+    vip = next(line for line in summary.splitlines() if " vip " in line)
+    assert "n2 )" in vip
+    assert "because " in vip
+    revised = result.stdout.split("Revised Cluster Status:")[1]
+    assert "* OFFLINE: [ n1 ]" in revised
+    assert "Started n2" in revised
+
+
+@tier0
+def test_demo_three_failures_reach_the_migration_threshold_and_move_web() -> None:
+    once = demo_json("--fail", "vip:n1")
+    assert once["placement"]["vip"] == "n1"
+    assert once["actions"][0]["action"] == "recover"
+    thrice = demo_json("--fail", "vip:n1", "--fail", "vip:n1", "--fail", "vip:n1")
+    assert thrice["placement"]["vip"] == "n2"
+
+
+@tier0
+def test_demo_standby_n2_moves_its_backend_to_n3() -> None:
+    data = demo_json("--standby", "n2")
+    assert data["placement"]["backend-clone"] == [
+        {"node": "n1", "role": "Started"}, {"node": "n3", "role": "Started"}]
+
+
+@tier0
+def test_demo_losing_two_nodes_loses_quorum_and_stops_everything() -> None:
+    data = demo_json("--node-down", "n1", "--node-down", "n2")
+    assert data["placement"] == {"vip": None, "haproxy": None, "backend-clone": []}
+    assert any("no quorum" in note for note in data["notes"])
+
+
+@tier0
+def test_demo_scores_show_why_n3_cannot_run_web() -> None:
+    scores = demo_json("--scores")["scores"]
+    assert scores["web"]["n3"]["total"] == -INFINITY
+    assert {"source": "location web-prefers-n1", "score": 50} in scores["web"]["n1"]["parts"]
+
+
+@tier0
+def test_demo_script_command_prints_every_section() -> None:
+    result = real_hactl([str(DEMO_CONFIG), "--state", str(DEMO_STATE), "--node-down", "n1",
+                         "--scores"])
+    assert result.exit_code == 0, result.output
+    titles = [line for line in result.stdout.splitlines() if line and not line[0].isspace()]
+    assert titles == ["Current cluster status:", "Performing Requested Modifications:",
+                      "Allocation Scores:", "Transition Summary:", "Notes:", "Actions:",
+                      "Revised Cluster Status:"]
+
+
+# --- any cluster the scheduler can be given ------------------------------------------------
+
+Inputs = tuple[ClusterConfig, ClusterState]
+
+
+@tier0
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster_inputs())
+def test_any_transition_renders_with_every_reason(inputs: Inputs) -> None:
+    config, state = inputs
+    transition = schedule(config, state)
+    text = render_text(Simulation(config, state, state, transition, show_scores=True))
+    reasons = [c.reason for c in transition.changes] + [a.reason for a in transition.actions]
+    for reason in reasons:
+        assert reason_clause(reason) in text
+    for note in transition.notes:
+        assert f"  * {note}\n" in text
+    assert text.count("Full List of Resources:") == 2
+
+
+@tier0
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster_inputs())
+def test_any_transition_gives_the_documented_json(inputs: Inputs) -> None:
+    config, state = inputs
+    transition = schedule(config, state)
+    data = json.loads(json.dumps(transition_json(config, transition, show_scores=True)))
+    clones = {r.id for r in config.resources if isinstance(r, Clone)}
+    singles = {p.id for p in config.primitives()} - {
+        p.id for r in config.resources if isinstance(r, Clone) for p in _clone_primitives(r)}
+    assert set(data["placement"]) == clones | singles
+    for rid in clones:
+        nodes = [i["node"] for i in data["placement"][rid]]
+        assert nodes == sorted(set(nodes))
+        assert {i["role"] for i in data["placement"][rid]} <= {"Started", "Promoted", "Unpromoted"}
+    assert len(data["actions"]) == len(transition.changes)
+    assert data["fence"] == list(transition.fenced)
+
+
+def _clone_primitives(clone: Clone) -> tuple[Primitive, ...]:
+    return clone.child.members if isinstance(clone.child, Group) else (clone.child,)

@@ -292,13 +292,13 @@ def _where(change: Change) -> str:
 
 
 def _reason_text(change: Change) -> str:
-    reason = _clause(change.reason)
+    reason = reason_clause(change.reason)
     if not reason:
         return ""
     return f"'{reason}'" if change.kind is ChangeKind.FENCE else f"because {reason}"
 
 
-def _clause(reason: str) -> str:
+def reason_clause(reason: str) -> str:
     """A reason as a clause that reads after "because": no leading "because", no full stop."""
     text = reason.strip().rstrip(".")
     if text.lower().startswith("because "):
@@ -308,7 +308,7 @@ def _clause(reason: str) -> str:
 
 def render_actions(actions: Sequence[Action]) -> list[str]:
     """Every action with what it waits for and why, in the scheduler's order."""
-    rows = [(f"#{a.id}", a.kind.value, _action_target(a), _after_text(a), _clause(a.reason))
+    rows = [(f"#{a.id}", a.kind.value, _action_target(a), _after_text(a), reason_clause(a.reason))
             for a in actions]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["Actions:"]
