@@ -115,7 +115,10 @@ def effective_rc(rc: OcfExit) -> OcfExit:
 
 
 def severity_of(rc: int) -> Severity | None:
-    """The severity of an exit code when it is a failure; None for 0 and the degraded codes."""
+    """The severity of an exit code where it is a failure; None for 0 and 190, never failures.
+
+    191 (degraded promoted) is a failure wherever 8 (promoted) is one.
+    """
     code = effective_rc(normalize_rc(rc))
     if code is OcfExit.OK:
         return None
