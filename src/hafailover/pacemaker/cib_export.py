@@ -31,7 +31,7 @@ from hafailover.core.scores import INFINITY, format_score
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 
 SCHEMA = "pacemaker-3.7"
-FEATURE_SET = "3.16.2"
+FEATURE_SET = "3.16.1"  # Pacemaker 2.1.5: a newer one makes crm_simulate abort
 _UUID = "00000000-0000-0000-0000-000000000000"
 
 
