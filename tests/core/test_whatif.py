@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from core.strategies import cluster_inputs
 from hafailover.config.model import (
     AgentRef,
     Clone,
@@ -18,6 +21,7 @@ from hafailover.config.model import (
     Role,
     frozen_map,
 )
+from hafailover.core.quorum import has_quorum
 from hafailover.core.scores import INFINITY
 from hafailover.core.state import (
     ClusterState,
@@ -323,3 +327,43 @@ def test_state_problems_name_the_file_and_key_path() -> None:
 def test_a_list_item_that_is_not_an_object_is_reported() -> None:
     [report] = check_state_json({"nodes": ["n1"]})
     assert (report.path, report.found) == ("nodes[0]", "string")
+
+
+# --- any cluster ---------------------------------------------------------------------------
+
+Inputs = tuple[ClusterConfig, ClusterState]
+ANY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@ANY
+@given(cluster_inputs(), st.data())
+def test_node_down_changes_that_node_only_and_recomputes_quorum(
+        inputs: Inputs, data: st.DataObject) -> None:
+    config, state = inputs
+    name = data.draw(st.sampled_from(config.node_names()))
+    after = apply_events(config, state, [NodeDown(name)]).state
+    assert not node(after, name).online
+    assert [n for n in after.nodes if n.name != name] == [
+        n for n in state.nodes if n.name != name]
+    assert after.resources == state.resources
+    assert after.quorate == has_quorum(config, [n.name for n in after.nodes if n.online])
+
+
+@ANY
+@given(cluster_inputs(), st.data())
+def test_fail_adds_exactly_one_failure(inputs: Inputs, data: st.DataObject) -> None:
+    config, state = inputs
+    primitive = data.draw(st.sampled_from([p.id for p in config.primitives()]))
+    name = data.draw(st.sampled_from(config.node_names()))
+    before = sum(f.count for f in state.failures if (f.resource, f.node) == (primitive, name))
+    after = fail(state, primitive, name)
+    counts = [f.count for f in after.failures if (f.resource, f.node) == (primitive, name)]
+    assert counts == [min(INFINITY, before + 1)]
+    assert any(r.failed for r in after.resources if (r.resource, r.node) == (primitive, name))
+
+
+@ANY
+@given(cluster_inputs())
+def test_any_state_written_as_json_passes_the_check(inputs: Inputs) -> None:
+    _, state = inputs
+    assert check_state_json(state_to_json(state)) == []
