@@ -50,19 +50,29 @@ class SimulatePorts:
 _EXAMPLES = """
 \b
 Examples:
-  hactl simulate cluster.yaml
+  # what happens if n1 dies?
   hactl simulate cluster.yaml --state state.json --node-down n1
-  hactl simulate cluster.yaml --state state.json --fail vip:n1 --scores
-  hactl simulate cluster.yaml --standby n2 --format json
-  hactl simulate --pacemaker-cib cib.xml --node-down node1
-"""
+  # why there? show each node's score and what it is made of
+  hactl simulate cluster.yaml --state state.json --node-down n1 --scores
+  # does a third failure of vip on n1 reach migration-threshold 3?
+  hactl simulate cluster.yaml --state state.json --fail vip:n1 --fail vip:n1 --fail vip:n1
+  # what moves if n2 goes to standby, for a script
+  hactl simulate cluster.yaml --state state.json --standby n2 --format json
+  # a Pacemaker cluster as it is now
+  cibadmin -Q > cib.xml && hactl simulate --pacemaker-cib cib.xml --node-down node1
 
+\b
+Events apply in this order: nodes up, nodes down, standby, failures.
+Exit codes: 0 the simulation ran; 1 a problem in the configuration, CIB,
+state or events (all reported); 2 usage error. See docs/simulate.md.
+"""
 
 @click.command(epilog=_EXAMPLES)
 @click.argument("config_path", metavar="[CONFIG]", required=False,
                 type=click.Path(dir_okay=False))
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), metavar="STATE.json",
-              help="Cluster state as JSON (default: every node online, nothing running).")
+              help="Cluster state as JSON (default: the CIB's status with --pacemaker-cib, "
+                   "else every node online and nothing running).")
 @click.option("--pacemaker-cib", "cib_path", type=click.Path(dir_okay=False),
               metavar="CIB.xml",
               help="Take configuration and state from a Pacemaker CIB instead of CONFIG.")
@@ -70,7 +80,8 @@ Examples:
               help="The node dies (unclean, to be fenced, when stonith is enabled).")
 @click.option("--node-up", multiple=True, metavar="NODE", help="The node joins, clean.")
 @click.option("--fail", "fail_specs", multiple=True, metavar="RESOURCE:NODE",
-              help="The resource fails on the node; its fail count grows by one.")
+              help="The resource fails on the node; its fail count grows by one "
+                   "(repeat to fail it again).")
 @click.option("--standby", multiple=True, metavar="NODE", help="Put the node in standby.")
 @click.option("--scores", "show_scores", is_flag=True,
               help="Show each node's score per resource and what it is made of.")
