@@ -85,10 +85,10 @@ class Assigner:
             who = "" if len(unit.members) == 1 else f" ({member.id})"
             running = [i for i in ctx.current.get(member.id, [])]
             if (not unit.is_clone and meta.managed and meta.stickiness and len(running) == 1
-                    and running[0].node in sheet.allowed):
+                    and sheet.is_allowed(running[0].node)):
                 contribution.append((running[0].node, meta.stickiness,
                                      f"resource-stickiness{who}: running here"))
-            for node in ctx.nodes:
+            for node in ctx.failed_nodes.get(member.id, ()):
                 failed = self._failure_ban(member.id, node, meta.migration_threshold,
                                            meta.failure_timeout)
                 if failed:
@@ -97,7 +97,7 @@ class Assigner:
                 trial = sheet.copy()
                 for node, score, source in contribution:
                     trial.add(node, score, source)
-                if not trial.eligible(ctx.available):
+                if not trial.eligible(ctx.usable):
                     continue  # Pacemaker rolls back a member that would leave nowhere to run
             for node, score, source in contribution:
                 sheet.add(node, score, source)
@@ -152,13 +152,13 @@ class Assigner:
             self.assign(self.units[c.with_resource])
             archive = sheet.copy() if -INFINITY < c.score < 0 else None
             self._apply_colocation(sheet, c, self.nodes_of(c.with_resource, c.with_role))
-            if archive is not None and not sheet.eligible(self.ctx.available):
+            if archive is not None and not sheet.eligible(self.ctx.usable):
                 sheet = archive
         for c in self.as_primary[unit.id]:
             merged = sheet.copy()
             self._merge_preferences(merged, self.units[c.resource], c.score / INFINITY,
                                     {unit.id}, f"colocation {c.id}")
-            if merged.eligible(self.ctx.available):
+            if merged.eligible(self.ctx.usable):
                 sheet = merged
         self.sheets[unit.id] = sheet
         pinned = self._pinned(unit)
@@ -231,7 +231,7 @@ class Assigner:
             return "no quorum and no-quorum-policy=stop"
         if unit.stopped:
             return "target-role is Stopped"
-        if not sheet.eligible(self.ctx.available):
+        if not sheet.eligible(self.ctx.usable):
             return "no node can run it"
         return None
 
@@ -247,7 +247,7 @@ class Assigner:
         first = unit.members[0].id
         running = [i.node for i in self.ctx.current.get(first, [])]
         current = running[0] if len(running) == 1 else None
-        ranked = self._rank(sheet, sheet.eligible(self.ctx.available), current)
+        ranked = self._rank(sheet, sheet.eligible(self.ctx.usable), current)
         best = ranked[0]
         if (sheet.score(best) > 0 and current in ranked
                 and sheet.score(current) == sheet.score(best)):
@@ -261,8 +261,10 @@ class Assigner:
         """The prefix of a group's members that can run on the group's node."""
         members = []
         for member, meta in zip(unit.members, unit.member_meta, strict=True):
-            if meta.stopped or self._failure_ban(member.id, node, meta.migration_threshold,
-                                                 meta.failure_timeout):
+            if meta.stopped or (
+                    node in self.ctx.failed_nodes.get(member.id, ())
+                    and self._failure_ban(member.id, node, meta.migration_threshold,
+                                          meta.failure_timeout)):
                 break
             members.append(member.id)
         return members
@@ -296,7 +298,7 @@ class Assigner:
         ctx = self.ctx
         limit = unit.clone_max(len(ctx.nodes))
         per_node = max(1, clone.clone_node_max)
-        eligible = sheet.eligible(ctx.available)
+        eligible = sheet.eligible(ctx.usable)
         optimal = max(1, limit // max(1, sum(ctx.available.values())))
         counts: dict[str, int] = defaultdict(int)
         first = unit.members[0].id

@@ -25,6 +25,7 @@ class Context:
     node_states: dict[str, NodeState]
     attributes: dict[str, dict[str, str]]
     available: dict[str, bool]
+    usable: list[str]  # the nodes that can run resources, in configuration order
     unavailable: dict[str, str]  # node -> why it cannot run resources
     fence: list[str]
     fence_reasons: dict[str, str]
@@ -33,6 +34,7 @@ class Context:
     stranded: dict[str, list[ResourceInstance]]  # primitive -> on unclean, unfenceable nodes
     orphans: list[ResourceInstance]
     failures: dict[tuple[str, str], tuple[int, float]]  # (primitive, node) -> (count, last)
+    failed_nodes: dict[str, list[str]]  # primitive -> nodes where it has a fail count
     locations: tuple[Location, ...]
     parents: dict[str, str]
     stop_all: bool = False  # no quorum and no-quorum-policy=stop
@@ -113,8 +115,11 @@ def build_context(config: ClusterConfig, state: ClusterState) -> Context:
         current[inst.resource].append(inst)
 
     failures: dict[tuple[str, str], tuple[int, float]] = {}
+    failed_nodes: dict[str, list[str]] = defaultdict(list)
     for fc in state.failures:
         key = (fc.resource, fc.node)
+        if key not in failures and fc.node in states:
+            failed_nodes[fc.resource].append(fc.node)
         count, last = failures.get(key, (0, 0.0))
         failures[key] = (count + fc.count, max(last, fc.last_failure))
 
@@ -125,10 +130,11 @@ def build_context(config: ClusterConfig, state: ClusterState) -> Context:
     }
     return Context(
         config=config, state=state, nodes=nodes, node_states=states, attributes=attributes,
-        available=available, unavailable=unavailable, fence=fence,
+        available=available, usable=[n for n in nodes if available[n]],
+        unavailable=unavailable, fence=fence,
         fence_reasons=fence_reasons, current=dict(current),
         fenced_instances=dict(fenced_instances), stranded=dict(stranded), orphans=orphans,
-        failures=failures,
+        failures=failures, failed_nodes=dict(failed_nodes),
         locations=config.constraints.locations + state.runtime_locations,
         parents=parent_map(config), stop_all=stop_all, freeze=freeze, notes=notes,
     )
