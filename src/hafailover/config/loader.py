@@ -333,7 +333,8 @@ class _Builder:
                                path, line=item.line, found=", ".join(present))
             return None
         if not present:
-            self.reader.section(item, path, PRIMITIVE_KEYS + GROUP_KEYS + CLONE_KEYS)
+            self.reader.section(item, path,
+                                tuple(dict.fromkeys(PRIMITIVE_KEYS + GROUP_KEYS + CLONE_KEYS)))
             self.reader.report("CONFIG_MISSING_KEY", "a resource needs an id given as "
                                + _either(kinds), path, line=item.line,
                                allowed=", ".join(f"{k}: ID" for k in kinds))

@@ -60,13 +60,16 @@ def format_duration(seconds: float) -> str | float:
         whole = int(seconds)
         if whole % 3600 == 0:
             candidates.append(f"{whole // 3600}h")
-        if whole % 60 == 0 and whole >= 600:
+        if whole % 60 == 0:
             candidates.append(f"{whole // 60}m")
         candidates.append(f"{whole}s")
+    decimal = f"{seconds:.6f}".rstrip("0").rstrip(".") + "s"
+    if seconds >= 1:
+        candidates.append(decimal)
     milliseconds = seconds * 1000
     if round(milliseconds, 6).is_integer():
         candidates.append(f"{round(milliseconds)}ms")
-    candidates.append(f"{seconds:.6f}".rstrip("0").rstrip(".") + "s")
+    candidates.append(decimal)
     for text in candidates:
         if parse_duration(text) == seconds:
             return text

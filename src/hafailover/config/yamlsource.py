@@ -267,7 +267,7 @@ class Reader:
             key_path = join_path(path, key)
             self.source.lines[key_path] = line
             if key not in allowed:
-                self.report("CONFIG_UNKNOWN_KEY", f"unknown key '{key}'", key_path, line=line,
+                self.report("CONFIG_UNKNOWN_KEY", "unknown key", key_path, line=line,
                             found=f"'{key}'", allowed=", ".join(allowed),
                             hint=did_you_mean(key, allowed))
         for key in required:
@@ -366,7 +366,9 @@ class Section:
         try:
             return parse_duration(value.value)
         except ValueError as exc:
-            self._invalid(key, str(exc), value, allowed=DURATION_HELP)
+            problem = "a duration cannot be negative" if "negative" in str(exc) else \
+                "not a duration"
+            self._invalid(key, problem, value, allowed=DURATION_HELP)
             return None
 
     def score(self, key: str) -> int | None:
@@ -397,7 +399,7 @@ class Section:
             hint = f"'{text}' is the old name: use '{aliases[text]}'"
         else:
             hint = did_you_mean(text, allowed)
-        self._invalid(key, f"'{text}' is not one of the allowed values", value,
+        self._invalid(key, "not one of the allowed values", value,
                       allowed=", ".join(allowed), hint=hint)
         return None
 
