@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 from collections.abc import Mapping, Sequence
 
 from hafailover.executor.output import DEFAULT_CAP, ExitReasonScanner, TailBuffer
@@ -53,6 +54,39 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+class _AgentProtocol(asyncio.SubprocessProtocol):
+    """Collects output as it arrives and notes the exit, independently of each other.
+
+    ``asyncio.subprocess.Process.wait`` only returns once the pipes are closed too, which
+    a child the agent left running may never do; ``process_exited`` does not wait.
+    """
+
+    def __init__(self, cap: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.stdout = TailBuffer(cap)
+        self.stderr = TailBuffer(cap)
+        self.reasons = ExitReasonScanner()
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.pipes_closed: asyncio.Future[None] = loop.create_future()
+        self._open = {1, 2}
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            self.stdout.append(data)
+        elif fd == 2:
+            self.stderr.append(data)
+            self.reasons.feed(data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        self._open.discard(fd)
+        if not self._open and not self.pipes_closed.done():
+            self.pipes_closed.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
 class SubprocessRunner:
     """The real ``ProcessRunner``: asyncio subprocesses in their own session."""
 
@@ -67,61 +101,49 @@ class SubprocessRunner:
     async def run(self, argv: Sequence[str], env: Mapping[str, str],
                   timeout: float) -> ProcessOutcome:
         clock = self._clock
+        loop = asyncio.get_running_loop()
         started, started_wall = clock.monotonic(), clock.time()
+        protocol = _AgentProtocol(self.output_cap)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, env=dict(env), cwd=self.cwd, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            transport, _ = await loop.subprocess_exec(
+                lambda: protocol, *argv, env=dict(env), cwd=self.cwd,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 start_new_session=True)
         except OSError as exc:
             return ProcessOutcome(rc=None, started=started, finished=clock.monotonic(),
                                   started_wall=started_wall, finished_wall=clock.time(),
                                   spawn_error=f"cannot run {argv[0]}: {exc.strerror or exc}")
-        out, err = TailBuffer(self.output_cap), TailBuffer(self.output_cap)
-        reasons = ExitReasonScanner()
-        assert proc.stdout is not None and proc.stderr is not None
-        readers = [asyncio.create_task(self._read(proc.stdout, out, None)),
-                   asyncio.create_task(self._read(proc.stderr, err, reasons))]
+        pid = transport.get_pid()
         timed_out = False
         try:
             try:
-                await asyncio.wait_for(proc.wait(), timeout)
+                await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
             except TimeoutError:
                 timed_out = True
-                await self._kill_group(proc)
+                await self._kill_group(pid, protocol.exited)
+            finished, finished_wall = clock.monotonic(), clock.time()
+            # What the agent wrote before exiting is in the pipes: give it time to arrive.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(protocol.pipes_closed), self.drain_time)
         except asyncio.CancelledError:
-            await asyncio.shield(self._kill_group(proc))
-            for reader in readers:
-                reader.cancel()
+            await asyncio.shield(self._kill_group(pid, protocol.exited))
+            transport.close()
             raise
-        finished, finished_wall = clock.monotonic(), clock.time()
-        _, pending = await asyncio.wait(readers, timeout=self.drain_time)
-        for reader in pending:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-        reasons.close()
-        rc = proc.returncode
+        transport.close()
+        protocol.reasons.close()
+        rc = transport.get_returncode()
         sig = -rc if rc is not None and rc < 0 else None
         return ProcessOutcome(
             rc=None if timed_out or sig is not None else rc, started=started, finished=finished,
             started_wall=started_wall, finished_wall=finished_wall, timed_out=timed_out,
-            signal=None if timed_out else sig, stdout=out.captured(), stderr=err.captured(),
-            exit_reason=reasons.reason, pid=proc.pid)
+            signal=None if timed_out else sig, stdout=protocol.stdout.captured(),
+            stderr=protocol.stderr.captured(), exit_reason=protocol.reasons.reason, pid=pid)
 
-    @staticmethod
-    async def _read(stream: asyncio.StreamReader, buffer: TailBuffer,
-                    reasons: ExitReasonScanner | None) -> None:
-        while True:
-            chunk = await stream.read(_READ_SIZE)
-            if not chunk:
-                return
-            buffer.append(chunk)
-            if reasons is not None:
-                reasons.feed(chunk)
+    async def _kill_group(self, pgid: int, exited: asyncio.Future[None]) -> None:
+        """SIGTERM the agent's group, SIGKILL whatever is left after the grace time.
 
-    async def _kill_group(self, proc: asyncio.subprocess.Process) -> None:
-        """SIGTERM the agent's group, SIGKILL whatever is left after the grace time."""
-        pgid = proc.pid  # session leader: its pid is the group id
+        The agent is a session leader, so its pid is its process group id.
+        """
         _signal_group(pgid, signal.SIGTERM)
         deadline = self._clock.monotonic() + self.kill_grace
         while live_group_members(pgid) and self._clock.monotonic() < deadline:
@@ -130,5 +152,5 @@ class SubprocessRunner:
             log.warning("agent group survived SIGTERM; sending SIGKILL", pgid=pgid,
                         grace=self.kill_grace)
             _signal_group(pgid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(exited), self.kill_grace + 5.0)
