@@ -18,6 +18,7 @@ import click
 
 from hafailover.cli.options import EXIT_FAILED, echo_reports, format_option
 from hafailover.cli.transition_text import Simulation, render_text, transition_json
+from hafailover.config.loader import load_config_file
 from hafailover.config.model import ClusterConfig
 from hafailover.core.scheduler import schedule
 from hafailover.core.state import ClusterState, state_from_json
@@ -34,6 +35,7 @@ from hafailover.core.whatif import (
     parse_fail,
     reconcile_state,
 )
+from hafailover.pacemaker.cib_import import read_cib
 from hafailover.reports import Report, ReportedError, Severity, errors
 
 Scheduler = Callable[[ClusterConfig, ClusterState], Transition]
@@ -164,17 +166,21 @@ def _load(source: _Source, state_path: str | None,
 
 
 def _read_config(path: str) -> tuple[ClusterConfig, list[Report]]:
-    from hafailover.config.loader import load_config_file
-
+    """The configuration, its warnings summed up in one report: validate explains them."""
     result = load_config_file(path)
     if result.config is None or errors(result.reports):
         raise ReportedError(result.reports)
-    return result.config, list(result.reports)
+    if not result.reports:
+        return result.config, []
+    codes = ", ".join(sorted({r.code for r in result.reports}))
+    count = len(result.reports)
+    return result.config, [Report(
+        code="CONFIG_WARNINGS", severity=Severity.WARNING, file=path,
+        message=f"{count} configuration warning{'s' if count > 1 else ''} not shown ({codes})",
+        hint=f"'hafailover validate {path}' shows them")]
 
 
 def _read_cib(path: str) -> tuple[ClusterConfig, ClusterState | None, list[Report]]:
-    from hafailover.pacemaker.cib_import import read_cib
-
     result = read_cib(_read_text(path, "CIB"), path)
     if result.config is None or errors(result.reports):
         raise ReportedError(result.reports)
