@@ -948,6 +948,17 @@ class _StatusReader:
             failures.extend(self.fail_counts(node.name, transient, entry))
             if entry is not None and (state.online or state.unclean):
                 instances.extend(self.history(node.name, entry))
+            elif entry is not None and self.config.properties.stonith_enabled:
+                # unpack_node_history: with fencing, a resource still recorded as active
+                # on an offline node makes the node unclean ("thought to be active there")
+                active = self.history(node.name, entry)
+                if active:
+                    self.reader.report(
+                        "PCMK_OFFLINE_NODE_ACTIVE", f"node {node.name} is offline but "
+                        f"{active[0].resource} is recorded as active there: read as unclean, "
+                        "as Pacemaker does (it fences the node)", entry, severity=Severity.INFO)
+                    nodes[-1] = replace(state, unclean=True)
+                    instances.extend(active)
         return ClusterState(nodes=tuple(nodes), resources=tuple(instances),
                             failures=tuple(failures), quorate=quorate, now=now)
 
