@@ -66,6 +66,8 @@ CASES = [
     Case("duplicate node id", with_nodes("").replace("name: n3", "{name: n3, id: 2}")
          .replace("  - {name", "  - {name"), "CONFIG_DUPLICATE_NODE_ID", 5, "nodes[2].id",
          "position in the list"),
+    Case("node id zero", with_nodes("").replace("name: n2", "{name: n2, id: 0}"),
+         "CONFIG_VALUE", 4, "nodes[1].id", "from 1 to"),
     Case("bad node name", with_nodes("").replace("name: n2", "name: -n2"),
          "CONFIG_INVALID_ID", 4, "nodes[1].name"),
     Case("negative votes", with_nodes("").replace("name: n2", "{name: n2, votes: -1}"),
@@ -234,6 +236,10 @@ CASES = [
          with_nodes("resources:\n  - {primitive: vip, agent: builtin:vip}\nconstraints:\n"
                     "  location:\n    - {resource: vip, node: n1}\n"),
          "CONFIG_MISSING_KEY", 11, "constraints.location[0].score", "-INFINITY to forbid"),
+    Case("location with an empty rule list",
+         with_nodes("resources:\n  - {primitive: vip, agent: builtin:vip}\nconstraints:\n"
+                    "  location:\n    - resource: vip\n      rules: []\n"),
+         "CONFIG_VALUE", 12, "constraints.location[0].rules", "at least one rule"),
     Case("rule expression with an unknown op",
          with_nodes("resources:\n  - {primitive: vip, agent: builtin:vip}\nconstraints:\n"
                     "  location:\n    - resource: vip\n      rule:\n        score: 10\n"

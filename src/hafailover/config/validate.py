@@ -30,6 +30,7 @@ NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 AGENT_STANDARDS = ("builtin", "ocf", "systemd", "lsb", "service")
 PROMOTED_ROLES = (Role.PROMOTED, Role.UNPROMOTED)
+MAX_NODE_ID = 2**32 - 1  # unsigned 32-bit, as corosync node ids
 
 
 @dataclass
@@ -146,9 +147,9 @@ class _Checker:
                             f"{path}.name", found=f"'{node.name}'",
                             hint=self.first_at(names[node.name]))
             names.setdefault(node.name, f"{path}.name")
-            if node.node_id < 1:
-                self.report("CONFIG_VALUE", "a node id is 1 or more", f"{path}.id",
-                            found=str(node.node_id), allowed="an integer >= 1")
+            if not 1 <= node.node_id <= MAX_NODE_ID:
+                self.report("CONFIG_VALUE", "not a valid node id", f"{path}.id",
+                            found=str(node.node_id), allowed=f"an integer from 1 to {MAX_NODE_ID}")
             elif node.node_id in ids:
                 self.report("CONFIG_DUPLICATE_NODE_ID",
                             f"node id {node.node_id} is used twice", f"{path}.id",
@@ -444,6 +445,9 @@ class _Checker:
             if loc.node is not None:
                 self.check_node_name(loc.node, f"{path}.node")
                 continue
+            if not loc.rules and not self.source.invalid_under(path):
+                self.report("CONFIG_VALUE", "a location needs at least one rule",
+                            f"{path}.rules", found="no rules")
             for index, rule in enumerate(loc.rules):
                 rule_path = f"{path}.rules[{index}]" if f"{path}.rule" not in \
                     self.source.lines else f"{path}.rule"
