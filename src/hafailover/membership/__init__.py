@@ -1,0 +1,1 @@
+"""Membership: heartbeats, failure detection, views, coordinator election."""

@@ -1,0 +1,42 @@
+"""Failure detection: suspicion after dead time on every link; one lost link is a warning."""
+
+from __future__ import annotations
+
+import pytest
+
+from hafailover.membership.detector import FailureDetector
+
+pytestmark = pytest.mark.tier0
+
+
+def test_peer_is_suspected_after_dead_time_without_heartbeats() -> None:
+    det = FailureDetector(["n2"], ["ring0"], dead_time=0.5)
+    det.heard("n2", "ring0", 10.0)
+    assert [e.kind for e in det.changes(10.1)] == ["alive"]
+    assert det.changes(10.5) == []
+    (event,) = det.changes(10.51)
+    assert event.kind == "suspected" and "no heartbeat on any link" in event.message
+    assert det.alive_peers(10.51) == set()
+
+
+def test_losing_one_of_two_links_is_a_warning_not_a_loss() -> None:
+    det = FailureDetector(["n2"], ["ring0", "ring1"], dead_time=0.5)
+    for t in (1.0, 1.1):
+        det.heard("n2", "ring0", t)
+        det.heard("n2", "ring1", t)
+    det.changes(1.1)
+    for t in (1.2, 1.3, 1.4, 1.5, 1.6, 1.7):
+        det.heard("n2", "ring1", t)
+    events = det.changes(1.7)
+    assert [(e.kind, e.link) for e in events] == [("link-down", "ring0")]
+    assert "still reachable over ring1" in events[0].message
+    assert det.alive_peers(1.7) == {"n2"}
+    det.heard("n2", "ring0", 1.8)
+    assert [(e.kind, e.link) for e in det.changes(1.8)] == [("link-up", "ring0")]
+
+
+def test_a_peer_never_heard_is_not_reported_lost() -> None:
+    det = FailureDetector(["n2", "n3"], ["ring0"], dead_time=0.5)
+    det.heard("n2", "ring0", 0.0)
+    assert [(e.kind, e.node) for e in det.changes(0.1)] == [("alive", "n2")]
+    assert det.alive_peers(0.1) == {"n2"}
