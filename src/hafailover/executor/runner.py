@@ -126,7 +126,8 @@ class SubprocessRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(protocol.pipes_closed), self.drain_time)
         except asyncio.CancelledError:
-            await asyncio.shield(self._kill_group(pid, protocol.exited))
+            if not protocol.exited.done():  # a finished agent's children are left alone
+                await asyncio.shield(self._kill_group(pid, protocol.exited))
             transport.close()
             raise
         transport.close()
