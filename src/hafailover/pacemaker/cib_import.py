@@ -881,7 +881,7 @@ def _replay(ops: list[ET.Element], on_fail: Mapping[str, str]) -> _History:
             continue
         # a failure: the resource is left in an unknown, active state
         history.failed = True
-        if rc in (PCMK_RUNNING_PROMOTED, PCMK_FAILED_PROMOTED) or task in ("demote",):
+        if rc in (PCMK_RUNNING_PROMOTED, PCMK_FAILED_PROMOTED) or task in ("promote", "demote"):
             history.role = Role.PROMOTED
         elif history.role is Role.STOPPED or task == "start":
             history.role = Role.STARTED
