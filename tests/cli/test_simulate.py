@@ -40,7 +40,7 @@ from hafailover.config.model import (
 )
 from hafailover.core.scheduler import schedule
 from hafailover.core.scores import INFINITY
-from hafailover.core.state import ClusterState, NodeState, ResourceInstance
+from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 from hafailover.core.transition import (
     Action,
     ActionKind,
@@ -177,6 +177,7 @@ def troubled_state() -> ClusterState:
             ResourceInstance("db", "n1", Role.PROMOTED), ResourceInstance("db", "n2", failed=True),
             ResourceInstance("old-cron", "n1"),
         ),
+        failures=(FailCount("vip", "n1", 2, 900.0), FailCount("app-a", "n2", INFINITY, 900.0)),
         quorate=False,
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from hafailover.config.model import Clone, ClusterConfig, Group, Primitive, Role
 from hafailover.core.scores import format_score
-from hafailover.core.state import ClusterState, NodeState
+from hafailover.core.state import ClusterState, FailCount, NodeState
 from hafailover.core.transition import Action, Change, ChangeKind, NodeScore, Transition
 
 INDENT = "  "
@@ -38,6 +38,7 @@ class StatusView:
     nodes: tuple[NodeState, ...]
     placed: tuple[Placed, ...]
     quorate: bool
+    failures: tuple[FailCount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Simulation:
 def current_view(state: ClusterState) -> StatusView:
     placed = tuple(Placed(r.resource, r.node, r.role, r.failed, r.blocked)
                    for r in state.resources if r.role.is_active)
-    return StatusView(nodes=state.nodes, placed=placed, quorate=state.quorate)
+    return StatusView(nodes=state.nodes, placed=placed, quorate=state.quorate,
+                      failures=state.failures)
 
 
 def revised_view(state: ClusterState, transition: Transition) -> StatusView:
@@ -67,7 +69,8 @@ def revised_view(state: ClusterState, transition: Transition) -> StatusView:
     nodes = tuple(NodeState(name=n.name, online=False, attributes=n.attributes)
                   if n.name in fenced else n for n in state.nodes)
     placed = tuple(Placed(a.resource, a.node, a.role) for a in transition.assignments)
-    return StatusView(nodes=nodes, placed=placed, quorate=state.quorate)
+    return StatusView(nodes=nodes, placed=placed, quorate=state.quorate,
+                      failures=state.failures)
 
 
 # --- the whole text --------------------------------------------------------------------
@@ -104,6 +107,10 @@ def render_status(title: str, config: ClusterConfig, view: StatusView) -> list[s
     lines.extend(f"{INDENT * 2}* {line}" for line in node_lists(config, view.nodes))
     lines.append(f"{INDENT}* Full List of Resources:")
     lines.extend(f"{INDENT * 2}{line}" for line in resource_lines(config, view))
+    if view.failures:
+        lines.append(f"{INDENT}* Fail Counts:")
+        lines.extend(f"{INDENT * 2}* {f.resource} on {f.node}: {format_score(f.count)}"
+                     for f in view.failures)
     return lines
 
 
