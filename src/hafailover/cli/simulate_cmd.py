@@ -69,6 +69,7 @@ Exit codes: 0 the simulation ran; 1 a problem in the configuration, CIB,
 state or events (all reported); 2 usage error. See docs/simulate.md.
 """
 
+
 @click.command(epilog=_EXAMPLES)
 @click.argument("config_path", metavar="[CONFIG]", required=False,
                 type=click.Path(dir_okay=False))
@@ -103,14 +104,14 @@ def simulate(ctx: click.Context, *, config_path: str | None, state_path: str | N
     source = _source(config_path, cib_path)
     ports = ctx.find_object(SimulatePorts) or SimulatePorts(schedule=schedule, now=time.time)
     try:
-        config, before, warnings = _load(source, state_path, ports.now)
+        config, before, reports = _load(source, state_path, ports.now)
         events, event_reports = _events(config, node_up, node_down, standby, fail_specs)
-        warnings += event_reports
-        _raise_errors(warnings)
+        reports += event_reports
+        _raise_errors(reports)
     except ReportedError as problem:
         echo_reports(problem.reports, output_format)
         ctx.exit(EXIT_FAILED)
-    for warning in warnings:
+    for warning in reports:  # only warnings are left
         click.echo(warning.as_text(), err=True)
     whatif = apply_events(config, before, events)
     transition = ports.schedule(config, whatif.state)
