@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 from executor_fakes import dummy, rig, settle
 
-from hafailover.config.model import AgentRef, Operation, Primitive, Role
+from hafailover.config.model import AgentRef, Operation, Primitive, Role, frozen_map
 from hafailover.core.scores import INFINITY
 from hafailover.executor import (
     CloneInstance,
@@ -244,3 +244,21 @@ def test_probe_with_an_expectation_and_adopting_what_was_found() -> None:
     asyncio.run(scenario())
     assert r.runner.actions() == ["monitor", "monitor"]
     assert "start" not in r.runner.actions()
+
+
+def test_probe_uses_the_timeout_of_the_shortest_monitor() -> None:
+    r = rig()
+    p = dummy(operations=(Operation("monitor", interval=30.0, timeout=9.0),
+                          Operation("monitor", interval=10.0, timeout=4.0)))
+    asyncio.run(r.executor.probe(p))
+    assert r.runner.calls[0][2] == 4.0
+
+
+def test_parameter_that_cannot_be_passed_is_a_fatal_error_and_nothing_runs() -> None:
+    r = rig()
+    p = Primitive("x", AgentRef("ocf", "heartbeat", "Dummy"),
+                  params=frozen_map({"a=b": "1"}))
+    result = asyncio.run(r.executor.start(p))
+    assert r.runner.calls == []
+    assert (result.rc, result.severity) == (6, Severity.FATAL) and "'a=b'" in result.reason
+    assert r.coordinator.decisions[0].kind is DecisionKind.STOP_EVERYWHERE

@@ -94,6 +94,12 @@ class NotifyData:
         return env
 
 
+def unpassable_params(primitive: Primitive) -> list[str]:
+    """Parameters that cannot be put in an environment (a name with '=' or NUL, a NUL value)."""
+    return [name for name, value in primitive.params.items()
+            if not name or "=" in name or "\0" in name or "\0" in value]
+
+
 def instance_name(resource_id: str, clone: CloneInstance | None) -> str:
     """``OCF_RESOURCE_INSTANCE``: the primitive id, ``id:N`` for clone instance N."""
     return f"{resource_id}:{clone.number}" if clone is not None else resource_id

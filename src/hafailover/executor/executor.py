@@ -23,10 +23,11 @@ from hafailover.executor.environment import (
     NotifyData,
     build_env,
     instance_name,
+    unpassable_params,
 )
 from hafailover.executor.failures import FailedOperation, FailTable
 from hafailover.executor.monitors import MonitorSpec, RecurringMonitors, monitors_for
-from hafailover.executor.ocf import ExecStatus, Outcome, Severity, classify
+from hafailover.executor.ocf import ExecStatus, OcfExit, Outcome, Severity, classify
 from hafailover.executor.ports import ExecutorGateway, ProcessOutcome
 from hafailover.executor.resolve import Unresolved, resolve
 from hafailover.executor.results import (
@@ -72,10 +73,19 @@ class ProbeTarget:
 
 def find_operation(primitive: Primitive, action: str, interval: float = 0.0,
                    role: Role | None = None) -> Operation | None:
+    """The configured operation for (action, interval, role).
+
+    A probe (monitor, interval 0) without its own configuration uses the monitor with the
+    shortest interval, as Pacemaker does for its timeout.
+    """
     candidates = [op for op in primitive.operations
                   if op.name == action and op.interval == interval]
-    return next((op for op in candidates if op.role == role), None) or \
+    found = next((op for op in candidates if op.role == role), None) or \
         next(iter(candidates), None)
+    if found is None and action == "monitor" and interval == 0:
+        monitors = [op for op in primitive.operations if op.name == "monitor"]
+        found = min(monitors, key=lambda op: op.interval, default=None)
+    return found
 
 
 def _role_after(action: str, clone: CloneInstance | None) -> Role | None:
@@ -108,15 +118,15 @@ class Executor:
         op = find_operation(primitive, action, interval, role)
         if timeout is None:
             timeout = op.timeout if op is not None else self.options.default_timeout
-        clock = self.gateway.clock
         resolved = resolve(primitive.agent, ocf_root=self.options.ocf_root)
         if isinstance(resolved, Unresolved):
-            now, wall = clock.monotonic(), clock.time()
-            return self._result(primitive, clone, action, interval, rc=resolved.rc,
-                                outcome=Outcome(resolved.status, Severity.HARD,
-                                                detail=resolved.reason),
-                                process=ProcessOutcome(rc=None, started=now, finished=now,
-                                                       started_wall=wall, finished_wall=wall))
+            return self._not_run(primitive, clone, action, interval, resolved.rc,
+                                 Outcome(resolved.status, Severity.HARD, detail=resolved.reason))
+        bad = unpassable_params(primitive)
+        if bad:
+            detail = f"parameters that cannot be passed to an agent: {', '.join(map(repr, bad))}"
+            return self._not_run(primitive, clone, action, interval, int(OcfExit.ERR_CONFIGURED),
+                                 Outcome(ExecStatus.ERROR, Severity.FATAL, detail=detail))
         env = build_env(primitive, action, node=self.options.node, interval=interval,
                         timeout=timeout, host=self._host, clone=clone, role=role, notify=notify)
         argv = (*self.options.argv_prefix, *resolved.argv, action)
@@ -138,6 +148,14 @@ class Executor:
                                promotable=promotable)
         return self._result(primitive, clone, action, interval, rc=process.rc,
                             outcome=outcome, process=process)
+
+    def _not_run(self, primitive: Primitive, clone: CloneInstance | None, action: str,
+                 interval: float, rc: int, outcome: Outcome) -> OperationResult:
+        """The result of an operation refused before anything was spawned."""
+        now, wall = self.gateway.clock.monotonic(), self.gateway.clock.time()
+        return self._result(primitive, clone, action, interval, rc=rc, outcome=outcome,
+                            process=ProcessOutcome(rc=None, started=now, finished=now,
+                                                   started_wall=wall, finished_wall=wall))
 
     def _result(self, primitive: Primitive, clone: CloneInstance | None, action: str,
                 interval: float, *, rc: int | None, outcome: Outcome,
