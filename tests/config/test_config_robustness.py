@@ -35,7 +35,7 @@ TREES = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.sampled_from(KEYS), TREES, max_size=9))
 def test_random_documents_with_real_keys_never_raise(document: dict[str, object]) -> None:
     result = load_config_text(yaml.safe_dump(document))

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from core.strategies import cluster_inputs
 from hafailover.config import dump_config, load_config, load_config_text, parse_duration
+from hafailover.config.model import Clone, ClusterConfig
 from hafailover.config.values import format_duration
+from hafailover.core.state import ClusterState
+from hafailover.reports import Severity
 
 pytestmark = pytest.mark.tier0
 
@@ -43,3 +47,21 @@ def test_every_duration_survives_format_and_parse(seconds: float) -> None:
     text = format_duration(seconds)
 
     assert parse_duration(text) == seconds
+
+
+def promoted_within_clone_max(config: ClusterConfig) -> bool:
+    return all(not isinstance(r, Clone) or r.clone_max is None or not r.promotable
+               or r.promoted_max <= r.clone_max for r in config.resources)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cluster_inputs())
+def test_generated_valid_models_survive_dump_and_load(
+        inputs: tuple[ClusterConfig, ClusterState]) -> None:
+    config, _state = inputs
+    assume(promoted_within_clone_max(config))  # the loader refuses promoted-max > clone-max
+
+    result = load_config_text(dump_config(config))
+
+    assert [r.as_text() for r in result.reports if r.severity is Severity.ERROR] == []
+    assert result.config == config

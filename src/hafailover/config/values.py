@@ -53,6 +53,8 @@ def format_duration(seconds: float) -> str | float:
     """Canonical configuration text for ``seconds`` that parses back to exactly the same
     float: ``"100ms"``, ``"2s"``, ``"5m"``; a bare float when no unit text is exact."""
     seconds = float(seconds)
+    if not math.isfinite(seconds) or seconds < 0:
+        return seconds  # not a valid duration: written as is, reported when loaded
     candidates: list[str] = []
     if seconds == 0:
         return "0s"
