@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 
@@ -435,3 +436,15 @@ def test_validate_all_says_where_the_vip_would_go() -> None:
     outcome = vip.run("validate-all", env(ip="fd00::100"), lan_host())
     assert outcome.rc == vip.OCF_SUCCESS
     assert "fd00::100/64 goes on eth0" in outcome.reason
+
+
+def test_announcement_time_survives_in_run_dir_until_stop_forgets_it(tmp_path: Path) -> None:
+    host = vip.SystemHost()
+    run_dir = str(tmp_path / "vip")  # created on first use
+    assert host.last_announced(run_dir, ip("fd00::100")) is None
+    host.record_announced(run_dir, ip("fd00::100"), 1234.5)
+    assert host.last_announced(run_dir, ip("fd00::100")) == 1234.5
+    assert host.last_announced(run_dir, ip("fd00::101")) is None
+    host.forget_announced(run_dir, ip("fd00::100"))
+    host.forget_announced(run_dir, ip("fd00::100"))  # twice is fine
+    assert host.last_announced(run_dir, ip("fd00::100")) is None
