@@ -138,7 +138,7 @@ def wait_for_mac(lab: Lab, family: int, mac: str, timeout: float) -> str | None:
 
 def fail_over(lab: Lab, family: int, **n2_params: str) -> None:
     """VIP on n1, client talks to it, then n1 stops and n2 starts it (client stays silent)."""
-    started = lab.agent(lab.n1, "start", family)
+    started = lab.agent(lab.n1, "start", family, arp_count="1")
     assert started.returncode == 0, started.stderr
     assert lab.reach(family), "the client cannot reach the VIP on n1"
     assert lab.neighbour_mac(family) == lab.macs["n1"]
@@ -182,11 +182,13 @@ def test_start_twice_keeps_one_address_and_succeeds(fresh: Lab) -> None:
     assert listed.count("10.77.0.100/24") == 1
 
 
-def test_ipv6_vip_is_added_without_duplicate_address_detection(fresh: Lab) -> None:
-    assert fresh.agent(fresh.n1, "start", 6, arp_count="1").returncode == 0
+def test_ipv6_vip_is_usable_at_once_and_can_be_deprecated(fresh: Lab) -> None:
+    result = fresh.agent(fresh.n1, "start", 6, arp_count="0", preferred_lft="0")
+    assert result.returncode == 0, result.stderr
     listed = fresh.n1.run(["ip", "-6", "-o", "addr", "show", "dev", "eth0"]).stdout
     line = next(row for row in listed.splitlines() if "fd00::100/64" in row)
     assert "nodad" in line and "tentative" not in line
+    assert "deprecated" in line and "valid_lft forever" in line
 
 
 def test_label_is_set_on_an_ipv4_vip(fresh: Lab) -> None:
