@@ -496,27 +496,34 @@ def monitor(params: Params, host: Host, *, probe: bool = False) -> Outcome:
 
 
 def _is_probe(env: Mapping[str, str]) -> bool:
-    return env.get("OCF_RESKEY_CRM_meta_interval", "").strip() in ("0",)
+    return env.get("OCF_RESKEY_CRM_meta_interval", "").strip() == "0"
+
+
+def _stop_despite(problems: Sequence[Problem], env: Mapping[str, str], host: Host) -> Outcome:
+    """Stop with invalid parameters: a failed stop gets a node fenced, so stop only needs
+    what locates the address. If ip or nic is unusable, no such address can be there."""
+    reasons = "; ".join(p.text() for p in problems)
+    if any(p.param in ("ip", "nic") for p in problems):
+        return Outcome(OCF_SUCCESS, f"nothing to stop: the VIP cannot exist ({reasons})")
+    params, _ = parse_params({k: v for k, v in env.items()
+                              if k in ("OCF_RESKEY_ip", "OCF_RESKEY_nic")})
+    if params is None:  # not reached: ip and nic had no problems above
+        return Outcome(OCF_SUCCESS, f"nothing to stop ({reasons})")
+    return stop(params, host)
 
 
 def run(action: str, env: Mapping[str, str], host: Host) -> Outcome:
     """One action with parameters from ``env``; meta-data and usage are handled by main."""
     params, problems = parse_params(env)
     if params is None:
-        reasons = "; ".join(p.text() for p in problems)
-        if action == "stop" and not any(p.param in ("ip", "nic") for p in problems):
-            # Stop must still work with a broken optional parameter: it only needs ip.
-            params, _ = parse_params({k: v for k, v in env.items()
-                                      if k in ("OCF_RESKEY_ip", "OCF_RESKEY_nic")})
-        if action == "stop" and params is None:
-            return Outcome(OCF_SUCCESS, f"nothing to stop: the VIP cannot exist ({reasons})")
-        if params is None:
-            return Outcome(OCF_ERR_CONFIGURED, reasons)
+        if action == "stop":
+            return _stop_despite(problems, env, host)
+        return Outcome(OCF_ERR_CONFIGURED, "; ".join(p.text() for p in problems))
     if action == "start":
         return start(params, host)
     if action == "stop":
         return stop(params, host)
-    if action in ("monitor", "status"):
+    if action == "monitor":
         return monitor(params, host, probe=_is_probe(env))
     return validate(params, host)
 
@@ -535,7 +542,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if action == "usage":
         sys.stdout.write(usage())
         return OCF_SUCCESS
-    if action not in ("start", "stop", "monitor", "status", "validate-all"):
+    if action not in ("start", "stop", "monitor", "validate-all"):
         sys.stderr.write(usage())
         print(f"ocf-exit-reason:action '{action}' is not implemented", file=sys.stderr)
         return OCF_ERR_UNIMPLEMENTED
