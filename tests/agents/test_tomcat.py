@@ -8,6 +8,7 @@ The JVM is kept small (-Xmx128m, serial GC, C1 only): the machine is shared.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ if not (CATALINA_HOME / "bin" / "catalina.sh").is_file():
 OCF_SUCCESS, OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED, OCF_NOT_RUNNING = 0, 5, 6, 7
 URL = "http://127.0.0.1:8080/"
 PAGE = "hello from tomcat\n"
+TOMCAT_USER = "tomcat"  # made by Debian's tomcat10 package
 JAVA_OPTS = "-Djava.awt.headless=true -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 
 
@@ -125,6 +127,47 @@ def test_stopping_twice_succeeds(running: OcfAgent) -> None:
     assert running.run("stop").rc == OCF_SUCCESS
     second = running.run("stop")
     assert second.rc == OCF_SUCCESS, second
+
+
+def test_stop_through_the_shutdown_port(tomcat: OcfAgent, workdir: Path) -> None:
+    """With a shutdown port in server.xml, stop goes through catalina.sh stop."""
+    assert tomcat.run("stop").rc == OCF_SUCCESS
+    server_xml = workdir / "base" / "conf" / "server.xml"
+    original = server_xml.read_text()
+    server_xml.write_text(original.replace('<Server port="-1"', '<Server port="8005"', 1))
+    try:
+        assert tomcat.run("start").rc == OCF_SUCCESS
+        pid = jvm_pid(tomcat)
+        result = tomcat.run("stop")
+        assert result.rc == OCF_SUCCESS, result
+        assert not Path(f"/proc/{pid}").exists()
+        log = (workdir / "base" / "logs" / "catalina.out").read_text()
+        assert "A valid shutdown command was received via the shutdown port" in log
+    finally:
+        server_xml.write_text(original)
+
+
+def test_runs_as_the_configured_user(tomcat: OcfAgent, ns: Netns, workdir: Path) -> None:
+    assert tomcat.run("stop").rc == OCF_SUCCESS
+    uid = pwd.getpwnam(TOMCAT_USER).pw_uid
+    for path in [workdir / "base", *(workdir / "base").rglob("*")]:
+        os.chown(path, uid, -1)
+    pidfile = workdir / "run" / "tomcat.pid"  # the agent gives the directory to the user
+
+    result = tomcat.run("start", user=TOMCAT_USER, pidfile=str(pidfile))
+    assert result.rc == OCF_SUCCESS, result
+    try:
+        assert Path(f"/proc/{tomcat.pid_from(str(pidfile))}").stat().st_uid == uid
+        assert curl(ns, URL).stdout == PAGE
+    finally:
+        assert tomcat.run("stop", user=TOMCAT_USER, pidfile=str(pidfile)).rc == OCF_SUCCESS
+    assert tomcat.run("monitor", pidfile=str(pidfile)).rc == OCF_NOT_RUNNING
+
+
+def test_validate_rejects_an_unknown_user(tomcat: OcfAgent) -> None:
+    result = tomcat.run("validate-all", user="no-such-user-here")
+    assert result.rc == OCF_ERR_CONFIGURED, result
+    assert "no-such-user-here" in result.exit_reason
 
 
 def test_validate_names_a_missing_java(tomcat: OcfAgent) -> None:
