@@ -25,7 +25,7 @@ pytestmark = pytest.mark.tier1
 require_root_and("mariadbd", "mariadb", "mariadb-install-db")
 
 OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED = 0, 1, 5, 6
-OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED = 7, 8
+OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED, OCF_FAILED_PROMOTED = 7, 8, 9
 REPLICATION_PASSWORD = "s3cret'pw\\"  # a quote and a backslash: the agent must escape them
 ADDRESSES = {"node-a": "10.231.0.1", "node-b": "10.231.0.2"}
 ORDERS = "SELECT COUNT(*) FROM shop.orders"
@@ -185,6 +185,38 @@ def test_killed_server_monitors_as_not_running_and_starts_again(pair: tuple[Node
     assert a.agent.run("start", primary_host=b.address).rc == OCF_SUCCESS
     sql(b.ns, b.socket, "INSERT INTO shop.orders VALUES (7, 'node-b')")
     assert wait_for_value(a.ns, a.socket, ORDERS, "7") == "7"
+
+
+def test_hung_primary_monitors_as_failed_promoted(pair: tuple[Node, Node]) -> None:
+    _, b = pair
+    pid = b.agent.pid_from(b.pidfile)
+    os.kill(pid, signal.SIGSTOP)  # accepts connections, answers nothing
+    try:
+        result = b.agent.run("monitor")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert result.rc == OCF_FAILED_PROMOTED, result
+    assert "does not answer" in result.exit_reason
+    assert b.agent.run("monitor").rc == OCF_RUNNING_PROMOTED
+
+
+def test_each_copy_advertises_its_promotion_score(pair: tuple[Node, Node],
+                                                   workdir: Path) -> None:
+    """Scores go through crm_attribute / crm_master in HA_SBIN_DIR, as with Pacemaker;
+    here stand-ins record what they were asked."""
+    sbin = workdir / "sbin"
+    sbin.mkdir(exist_ok=True)
+    for tool in ("crm_attribute", "crm_master"):
+        (sbin / tool).write_text('#!/bin/sh\necho "$*" >> "$SCORES"\n')
+        (sbin / tool).chmod(0o755)
+    scores = {}
+    for node in pair:
+        record = workdir / f"scores-{node.name}"
+        env = {**node.agent.env(), "HA_SBIN_DIR": str(sbin), "SCORES": str(record)}
+        node.ns.run([str(node.agent.path), "monitor"], check=False, env=env)
+        scores[node.name] = record.read_text().split()
+    assert scores["node-a"][-2:] == ["-v", "100"]  # the replica
+    assert scores["node-b"][-2:] == ["-v", "1000"]  # the primary
 
 
 def test_promote_of_a_stopped_copy_reports_not_running(pair: tuple[Node, Node]) -> None:
