@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,8 +116,12 @@ class OcfAgent:
         return int(Path(pidfile).read_text().split()[0])
 
 
+MakeAgent = Callable[[str, Netns, dict[str, str]], "OcfAgent"]
+
+
 @pytest.fixture(scope="session")
-def make_agent(ocf_root: Path):  # type: ignore[no-untyped-def]
+def make_agent(ocf_root: Path) -> MakeAgent:
+    """make_agent(name, ns, params): our installed agent NAME, run inside NS with PARAMS."""
     def make(name: str, ns: Netns, params: dict[str, str]) -> OcfAgent:
         path = ocf_root / "resource.d" / "hafailover" / name
         assert path.is_file(), f"{name} was not installed into {path.parent}"
@@ -125,7 +129,8 @@ def make_agent(ocf_root: Path):  # type: ignore[no-untyped-def]
     return make
 
 
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0,
+             interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -178,7 +183,7 @@ print(ok, fail, first)
 """
 
 
-def request_loop(ns: Netns, url: str, seconds: float) -> subprocess.Popen[str]:
+def request_loop(ns: Netns, url: str, seconds: float) -> subprocess.Popen[bytes]:
     """Start a client hammering URL; communicate() gives 'ok fail first-error'."""
     return ns.popen([sys.executable, "-c", REQUEST_LOOP, url, str(seconds)],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)

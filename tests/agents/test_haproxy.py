@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    MakeAgent,
     OcfAgent,
     curl,
     request_loop,
@@ -70,7 +71,7 @@ def ns(workdir: Path) -> Iterator[Netns]:
 
 
 @pytest.fixture(scope="module")
-def haproxy(make_agent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:  # type: ignore[no-untyped-def]
+def haproxy(make_agent: MakeAgent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:
     agent: OcfAgent = make_agent("haproxy", ns, {
         "config": str(workdir / "haproxy.cfg"),
         "pidfile": str(workdir / "haproxy.pid"),
@@ -147,10 +148,10 @@ def test_reload_keeps_serving_every_request(running: OcfAgent, ns: Netns) -> Non
         assert result.rc == OCF_SUCCESS, result
         time.sleep(0.4)
     out, err = client.communicate(timeout=30)
-    ok, failed, first_error = [*out.split(maxsplit=2), ""][:3]
+    ok, failed, first_error = [*out.decode().split(maxsplit=2), ""][:3]
 
     assert int(failed) == 0, f"{failed} requests failed during reload, first: {first_error}"
-    assert int(ok) > 20, f"only {ok} requests went through: {err}"
+    assert int(ok) > 20, f"only {ok} requests went through: {err.decode()}"
     workers_after = set(ns.run(["pgrep", "-P", str(master_pid(running))]).stdout.split())
     assert workers_after - workers_before, "reload did not start a new worker"
 

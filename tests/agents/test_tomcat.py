@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import OcfAgent, curl, require_root_and, wait_for, world_readable_tempdir
+from conftest import MakeAgent, OcfAgent, curl, require_root_and, wait_for, world_readable_tempdir
 
 from hafailover.lab.netns import Netns, namespace
 
@@ -63,7 +63,7 @@ def ns() -> Iterator[Netns]:
 
 
 @pytest.fixture(scope="module")
-def tomcat(make_agent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:  # type: ignore[no-untyped-def]
+def tomcat(make_agent: MakeAgent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:
     agent: OcfAgent = make_agent("tomcat", ns, {
         "catalina_home": str(CATALINA_HOME),
         "catalina_base": str(workdir / "base"),

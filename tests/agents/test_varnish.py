@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    MakeAgent,
     OcfAgent,
     curl,
     require_root_and,
@@ -63,7 +64,7 @@ def ns(workdir: Path) -> Iterator[Netns]:
 
 
 @pytest.fixture(scope="module")
-def varnish(make_agent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:  # type: ignore[no-untyped-def]
+def varnish(make_agent: MakeAgent, ns: Netns, workdir: Path) -> Iterator[OcfAgent]:
     agent: OcfAgent = make_agent("varnish", ns, {
         "vcl": str(workdir / "default.vcl"),
         "listen_address": "127.0.0.1:6081",
