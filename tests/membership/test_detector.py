@@ -40,3 +40,13 @@ def test_a_peer_never_heard_is_not_reported_lost() -> None:
     det.heard("n2", "ring0", 0.0)
     assert [(e.kind, e.node) for e in det.changes(0.1)] == [("alive", "n2")]
     assert det.alive_peers(0.1) == {"n2"}
+
+
+def test_a_goodbye_is_a_clean_leave_not_a_suspicion() -> None:
+    det = FailureDetector(["n2"], ["ring0"], dead_time=0.5)
+    det.heard("n2", "ring0", 1.0)
+    det.changes(1.0)
+    det.forget("n2")
+    (event,) = det.changes(1.1)
+    assert event.kind == "left"
+    assert det.alive_peers(1.1) == set()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DetectorEvent:
-    kind: str  # "link-down", "link-up", "suspected", "alive"
+    kind: str  # "link-down", "link-up", "suspected", "left", "alive"
     node: str
     link: str | None
     message: str
@@ -27,9 +27,17 @@ class FailureDetector:
         self._peers = tuple(peers)
         self._link_up: dict[tuple[str, str], bool] = {}
         self._alive: dict[str, bool] = {}
+        self._left: set[str] = set()
 
     def heard(self, node: str, link: str, now: float) -> None:
         self._last[(node, link)] = now
+        self._left.discard(node)
+
+    def forget(self, node: str) -> None:
+        """The peer said goodbye: it is gone at once, and it left cleanly."""
+        for link in self.links:
+            self._last.pop((node, link), None)
+        self._left.add(node)
 
     def last_heard(self, node: str) -> float | None:
         times = [self._last[(node, link)] for link in self.links if (node, link) in self._last]
@@ -69,7 +77,10 @@ class FailureDetector:
                 self._link_up[(node, link)] = up
             alive = self.alive(node, now)
             was_alive = self._alive.get(node)
-            if was_alive is True and not alive:
+            if was_alive is True and not alive and node in self._left:
+                events.append(DetectorEvent("left", node, None,
+                                            f"{node} left the cluster cleanly"))
+            elif was_alive is True and not alive:
                 last = self.last_heard(node)
                 ago = f"{(now - last) * 1000:.0f} ms ago" if last is not None else "never"
                 events.append(DetectorEvent(

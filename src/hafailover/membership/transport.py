@@ -1,0 +1,227 @@
+"""Heartbeat sockets and the loop that sends, receives and detects: the membership I/O shell.
+
+The loop runs on its own thread (or process) and owns its sockets, its failure detector
+and its replay guard; it only hands events out through a callback, so a busy daemon
+(a slow agent action, a large configuration push) cannot delay a heartbeat. It keeps
+figures the daemon shows: packets sent and received, drops by reason, and the worst
+lateness of a send (jitter).
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hafailover.config.model import ClusterConfig
+from hafailover.log import get_logger
+from hafailover.membership.detector import DetectorEvent, FailureDetector
+from hafailover.membership.packet import (
+    FLAG_COORDINATOR,
+    FLAG_QUORATE,
+    Drop,
+    DropReason,
+    Heartbeat,
+    Kind,
+    ReplayGuard,
+    cluster_id,
+    decode,
+    encode,
+)
+
+log = get_logger(__name__)
+
+MAX_DATAGRAM = 2048
+DROP_LOG_INTERVAL = 10.0  # seconds between two log lines about the same drop reason
+
+
+@dataclass(frozen=True)
+class LinkEndpoint:
+    name: str
+    index: int
+    local_address: str
+    port: int
+    group: str | None  # multicast group, or None for unicast
+    peers: tuple[str, ...]  # unicast destinations
+
+
+def endpoints(config: ClusterConfig, node_name: str) -> list[LinkEndpoint]:
+    """This node's end of every heartbeat link, from the configuration."""
+    me = config.node(node_name)
+    if me is None:
+        raise ValueError(f"node '{node_name}' is not in the configuration")
+    result = []
+    for index, link in enumerate(config.heartbeat.links):
+        local = me.addresses.get(link.name)
+        if local is None:
+            continue
+        peers = tuple(n.addresses[link.name] for n in config.nodes
+                      if n.name != node_name and link.name in n.addresses)
+        group = link.multicast_group if config.heartbeat.transport == "multicast" else None
+        result.append(LinkEndpoint(link.name, index, local, link.port, group, peers))
+    return result
+
+
+def open_socket(ep: LinkEndpoint) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setblocking(False)
+    if ep.group:
+        sock.bind((ep.group, ep.port))
+        membership = struct.pack("4s4s", socket.inet_aton(ep.group),
+                                 socket.inet_aton(ep.local_address))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                        socket.inet_aton(ep.local_address))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)  # link-local scope
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    else:
+        sock.bind((ep.local_address, ep.port))
+    return sock
+
+
+@dataclass
+class HeartbeatStats:
+    sent: int = 0
+    received: int = 0
+    send_errors: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    max_lateness: float = 0.0  # seconds a send left after its due time, worst seen
+
+
+class HeartbeatLoop:
+    """Send every interval on every link, receive, detect; report through ``on_event``."""
+
+    def __init__(self, config: ClusterConfig, node_name: str, key: bytes, *,
+                 incarnation: int, on_event: Callable[[DetectorEvent], None],
+                 on_drop: Callable[[str, Drop], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        me = config.node(node_name)
+        if me is None:
+            raise ValueError(f"node '{node_name}' is not in the configuration")
+        self.config = config
+        self.node = me
+        self.key = key
+        self.incarnation = incarnation
+        self.on_event = on_event
+        self.on_drop = on_drop
+        self.clock = clock
+        self.cluster = cluster_id(config.name)
+        self.interval = config.heartbeat.interval
+        self.endpoints = endpoints(config, node_name)
+        self.by_id = {n.node_id: n.name for n in config.nodes if n.name != node_name}
+        self.detector = FailureDetector(self.by_id.values(),
+                                        [ep.name for ep in self.endpoints],
+                                        config.heartbeat.dead_time)
+        self.guard = ReplayGuard()
+        self.stats = HeartbeatStats()
+        self.view = 0
+        self.flags = 0
+        self.config_epoch = 0
+        self._sequence = 0
+        self._last_drop_log: dict[str, float] = {}
+        self._stop = threading.Event()
+
+    # the daemon updates these from its own thread; plain attribute writes are atomic
+    def advertise(self, *, view: int, coordinator: bool, quorate: bool,
+                  config_epoch: int) -> None:
+        self.view = view
+        self.flags = (FLAG_COORDINATOR if coordinator else 0) | (FLAG_QUORATE if quorate else 0)
+        self.config_epoch = config_epoch
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        sockets = [(ep, open_socket(ep)) for ep in self.endpoints]
+        selector = selectors.DefaultSelector()
+        for ep, sock in sockets:
+            selector.register(sock, selectors.EVENT_READ, ep)
+        try:
+            next_send = self.clock()
+            while not self._stop.is_set():
+                now = self.clock()
+                if now >= next_send:
+                    self.stats.max_lateness = max(self.stats.max_lateness, now - next_send)
+                    self._send_all(sockets, Kind.HEARTBEAT)
+                    next_send += self.interval
+                    if next_send < now:  # fell behind: do not burst to catch up
+                        next_send = now + self.interval
+                for key, _ in selector.select(timeout=max(0.0, next_send - self.clock())):
+                    self._receive(key.fileobj, key.data)  # type: ignore[arg-type]
+                for event in self.detector.changes(self.clock()):
+                    self.on_event(event)
+            self._send_all(sockets, Kind.LEAVE)
+        finally:
+            selector.close()
+            for _, sock in sockets:
+                sock.close()
+
+    def _send_all(self, sockets: list[tuple[LinkEndpoint, socket.socket]], kind: Kind) -> None:
+        self._sequence += 1
+        for ep, sock in sockets:
+            packet = encode(Heartbeat(
+                cluster_id=self.cluster, node_id=self.node.node_id,
+                incarnation=self.incarnation, sequence=self._sequence, kind=kind,
+                flags=self.flags, view=self.view, config_epoch=self.config_epoch,
+                link=ep.index), self.key)
+            destinations = [ep.group] if ep.group else list(ep.peers)
+            for address in destinations:
+                try:
+                    sock.sendto(packet, (address, ep.port))
+                    self.stats.sent += 1
+                except OSError as exc:
+                    self.stats.send_errors += 1
+                    self._rate_limited(f"send-{ep.name}", "heartbeat send failed",
+                                       link=ep.name, destination=address, error=str(exc))
+
+    def _receive(self, sock: socket.socket, ep: LinkEndpoint) -> None:
+        while True:
+            try:
+                data, (source, _port) = sock.recvfrom(MAX_DATAGRAM)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                self._rate_limited(f"recv-{ep.name}", "heartbeat receive failed",
+                                   link=ep.name, error=str(exc))
+                return
+            result = decode(data, self.key, self.cluster)
+            if isinstance(result, Heartbeat):
+                result = self._accept(result, ep)
+            if isinstance(result, Drop):
+                self.stats.dropped[result.reason.value] += 1
+                if self.on_drop is not None:
+                    self.on_drop(source, result)
+                self._rate_limited(result.reason.value, "heartbeat dropped",
+                                   reason=result.reason.value, source=source,
+                                   link=ep.name, detail=result.detail)
+                continue
+            self.stats.received += 1
+
+    def _accept(self, hb: Heartbeat, ep: LinkEndpoint) -> Heartbeat | Drop:
+        if hb.node_id == self.node.node_id:
+            return Drop(DropReason.OWN_PACKET)
+        name = self.by_id.get(hb.node_id)
+        if name is None:
+            return Drop(DropReason.UNKNOWN_NODE, f"node id {hb.node_id}")
+        if hb.link != ep.index:
+            return Drop(DropReason.REPLAYED, f"sent on link {hb.link}, received on {ep.index}")
+        replay = self.guard.check(hb)
+        if replay is not None:
+            return Drop(replay, f"from {name}")
+        if hb.kind is Kind.LEAVE:
+            self.detector.forget(name)
+        else:
+            self.detector.heard(name, ep.name, self.clock())
+        return hb
+
+    def _rate_limited(self, key: str, message: str, **fields: object) -> None:
+        now = self.clock()
+        if now - self._last_drop_log.get(key, -DROP_LOG_INTERVAL) >= DROP_LOG_INTERVAL:
+            self._last_drop_log[key] = now
+            log.warning(message, **fields)
