@@ -250,7 +250,7 @@ def test_monitor_does_not_re_announce_within_arp_refresh(fresh: Lab) -> None:
 
 
 @pytest.fixture
-def ocf_root() -> Iterator[Path]:
+def vip_ocf_root() -> Iterator[Path]:
     """A throwaway OCF root with the agent as ocf:hafailover:vip, readable by nobody
     (ocf-tester runs meta-data as that user, so pytest's private tmp_path will not do)."""
     root = Path(tempfile.mkdtemp(prefix="vip-ocf-"))
@@ -279,16 +279,16 @@ def ocf_root() -> Iterator[Path]:
 
 
 @pytest.mark.skipif(shutil.which("ocf-tester") is None, reason="needs resource-agents")
-def test_ocf_tester_passes(fresh: Lab, ocf_root: Path) -> None:
+def test_ocf_tester_passes(fresh: Lab, vip_ocf_root: Path) -> None:
     """IPv4 only: ocf-tester runs the agent two dozen times, and the IPv6 actions are
     covered above."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
-    env["PATH"] = os.pathsep.join([str(ocf_root / "bin"), env["PATH"]])
+    env["PATH"] = os.pathsep.join([str(vip_ocf_root / "bin"), env["PATH"]])
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    env["OCF_ROOT"] = str(ocf_root)
+    env["OCF_ROOT"] = str(vip_ocf_root)
     result = fresh.n1.run(
         ["ocf-tester", "-n", "vip-test", "-o", f"ip={SUBNETS[4][1]}", "-o", "arp_count=1",
-         "-o", f"run_dir={fresh.run_dir}", str(ocf_root / "resource.d" / "hafailover" / "vip")],
+         "-o", f"run_dir={fresh.run_dir}", str(vip_ocf_root / "resource.d" / "hafailover" / "vip")],
         check=False, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed all tests" in result.stdout
