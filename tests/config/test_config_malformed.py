@@ -56,6 +56,8 @@ CASES = [
     # --- nodes --------------------------------------------------------------------------
     Case("nodes given as a mapping", "cluster: {name: t}\nnodes: {n1: {}}\n",
          "CONFIG_TYPE", 2, "nodes", "a list"),
+    Case("nodes written as bare names", "cluster: {name: t}\nnodes: [n1, n2]\n",
+         "CONFIG_TYPE", 2, "nodes[0]", "write it as {name: n1}"),
     Case("node without a name", "cluster: {name: t}\nnodes:\n  - id: 1\n",
          "CONFIG_MISSING_KEY", 3, "nodes[0].name"),
     Case("misspelt node key", with_nodes("") .replace("  - name: n2\n",

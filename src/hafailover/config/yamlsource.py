@@ -252,15 +252,19 @@ class Reader:
             found=found, allowed=allowed, hint=hint,
         ))
 
-    def type_error(self, node: YNode, path: str, expected: str) -> None:
+    def type_error(self, node: YNode, path: str, expected: str,
+                   hint: str | None = None) -> None:
         self.report("CONFIG_TYPE", f"expected {expected}", path, line=node.line,
-                    found=describe(node), allowed=expected)
+                    found=describe(node), allowed=expected, hint=hint)
 
     def section(self, node: YNode, path: str, allowed: tuple[str, ...],
                 required: tuple[str, ...] = ()) -> Section | None:
         """A mapping with only ``allowed`` keys and every ``required`` key, or None."""
         if not isinstance(node, YMap):
-            self.type_error(node, path, "a mapping")
+            hint = None
+            if isinstance(node, YScalar) and node.value is not None and required and path:
+                hint = f"write it as {{{required[0]}: {node.text}}}"
+            self.type_error(node, path, "a mapping", hint)
             return None
         self.source.lines.setdefault(path, node.line)
         for key, (line, _value) in node.entries.items():
