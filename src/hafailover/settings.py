@@ -28,3 +28,4 @@ AGENT_PATH = _env("AGENT_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 BUILTIN_AGENT_PACKAGE = "hafailover.agents"
 # iproute2, used to run an agent inside a network namespace (ip netns exec NS ...).
 IP_BINARY = _env("IP_BINARY", "/usr/sbin/ip")
+KEY_DIR = _env("KEY_DIR", "/etc/hafailover/keys")  # cluster.key, ca.crt, NODE.crt/.key

@@ -6,6 +6,7 @@ import click
 
 from hafailover import __version__
 from hafailover.cli.agents_cmd import agents_group
+from hafailover.cli.keygen_cmd import keygen
 from hafailover.cli.validate_cmd import validate
 from hafailover.log import configure_logging
 
@@ -22,6 +23,7 @@ def cli(log_format: str, log_level: str) -> None:
 
 cli.add_command(validate)
 cli.add_command(agents_group)
+cli.add_command(keygen)
 
 
 def main() -> None:

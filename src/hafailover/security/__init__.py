@@ -1,0 +1,1 @@
+"""Cluster secrets: heartbeat key, cluster CA, certificates for mutual TLS."""
