@@ -270,3 +270,22 @@ def test_validate_config_checks_a_model_built_without_yaml() -> None:
     agent = [r for r in reports if r.code == "CONFIG_AGENT"]
     assert agent and agent[0].path == "resources[0].agent" and agent[0].line is None
     assert ConfigPaths.from_model(config).resources == ["resources[0]"]
+
+
+def test_a_dropped_resource_neither_shifts_later_paths_nor_orphans_constraints() -> None:
+    text = """\
+cluster: {name: t}
+nodes: [{name: n1}]
+properties: {stonith-enabled: false}
+resources:
+  - clone: c2
+    resource: {clone: x, resource: {primitive: y, agent: builtin:vip}}
+  - {primitive: p, agent: "ocf:x"}
+constraints:
+  colocation:
+    - {resource: c2, with: p}
+"""
+    result = load_config_text(text)
+
+    assert [(r.line, r.path) for r in result.reports if r.severity is Severity.ERROR] == [
+        (6, "resources[0].resource"), (7, "resources[1].agent")]

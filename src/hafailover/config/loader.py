@@ -323,6 +323,16 @@ class _Builder:
         return resources
 
     def _resource(self, path: str, item: YNode, kinds: tuple[str, ...]) -> Resource | None:
+        """A resource, or None; the paths of a dropped resource's parts are forgotten so
+        that ``paths.resources`` stays aligned with the model's resources."""
+        mark = len(self.paths.resources)
+        resource = self._resource_of_kind(path, item, kinds)
+        if resource is None:
+            del self.paths.resources[mark:]
+        return resource
+
+    def _resource_of_kind(self, path: str, item: YNode,
+                          kinds: tuple[str, ...]) -> Resource | None:
         if not isinstance(item, YMap):
             self.reader.type_error(item, path, "a mapping starting with " + _either(kinds))
             return None
@@ -486,7 +496,9 @@ class _Builder:
         given = [k for k in ("node", "rules", "rule") if sec.has(k)]
         if len(given) > 1:
             self.reader.report("CONFIG_CONFLICTING_KEYS",
-                               "a location has either 'node' or 'rules', not both", path,
+                               "a location has either 'node' or 'rules', not both"
+                               if "node" in given else "'rule' is shorthand for 'rules': "
+                               "use one of them", path,
                                found=", ".join(given), allowed="node + score, or rules")
             return None
         if not given:

@@ -519,9 +519,11 @@ class _Checker:
         for cycle in find_order_cycles(self.config):
             paths = [self.paths.orders[i] for i in cycle.orders if i < len(self.paths.orders)]
             ids = [self.config.constraints.orders[i].id for i in cycle.orders]
+            settings = [f"{p}.{key}" for p in paths
+                        for key in ("kind", "first-action", "then-action", "symmetrical")]
             self.report("CONFIG_ORDER_CYCLE", "Mandatory orders form a cycle: "
                         + " -> ".join(cycle.steps), paths[0] if paths else "constraints.order",
-                        found=", ".join(ids), depends=paths,
+                        found=", ".join(ids), depends=paths + settings,
                         hint="nothing in the cycle could ever start: remove one of these "
                         "orders or make it kind: Optional")
 
