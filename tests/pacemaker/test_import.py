@@ -309,6 +309,53 @@ def test_history_is_replayed_in_call_id_order_not_document_order() -> None:
     assert state_of(result).resources == ()
 
 
+def test_failed_stop_with_fencing_makes_the_node_unclean() -> None:
+    result = load("63-")
+    state = state_of(result)
+    assert node_flags(state)["n1"] == (True, True)
+    assert ResourceInstance("web", "n1", failed=True) in state.resources
+    assert "PCMK_FAILURE_AFFECTS_NODE" in codes(result)
+
+
+def test_failure_with_on_fail_block_is_blocked() -> None:
+    assert state_of(load("62-")).resources == (
+        ResourceInstance("web", "n1", failed=True, blocked=True),)
+
+
+def test_terminate_attribute_requests_fencing_of_an_online_node() -> None:
+    status = ONLINE.format(id=1, name="n1", body=(
+        '<transient_attributes id="1"><instance_attributes id="s1">'
+        '<nvpair id="s1t" name="terminate" value="true"/>'
+        "</instance_attributes></transient_attributes>"))
+    state = state_of(read_cib(wrap(NODES, status)))
+    assert node_flags(state)["n1"] == (True, True)
+
+
+def test_pending_node_cannot_run_resources() -> None:
+    # without fencing Pacemaker counts a joining node as offline
+    assert node_flags(state_of(load("67-")))["n1"] == (False, False)
+    # with fencing it is online but not ready: standby
+    pending = ('<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="pending" '
+               'expected="member"/>')
+    result = read_cib(wrap(NODES, pending))
+    node = state_of(result).node("n1")
+    assert node is not None and node.online and node.standby
+    assert "PCMK_NODE_PENDING" in codes(result)
+
+
+def test_role_on_a_rule_becomes_the_location_role() -> None:
+    location = config_of(load("64-")).constraints.locations[0]
+    assert location.role is Role.PROMOTED
+    assert location.rules[0].role is None
+    assert location.rules[0].expressions[1] == Expression("kernel", "gte", "5.10", "version")
+
+
+def test_role_on_a_rule_based_location_is_dropped_like_pacemaker_does() -> None:
+    result = load("68-")
+    assert config_of(result).constraints.locations[0].role is None
+    assert "PCMK_LOCATION_ROLE_WITH_RULES" in codes(result)
+
+
 # --- unsupported features and malformed input -------------------------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from hafailover.config.model import (
     Clone,
@@ -43,14 +44,17 @@ def _escape(value: str) -> str:
     return value
 
 
-def op_digest(params: Mapping[str, str]) -> str:
-    """Pacemaker's digest of a non-recurring operation's parameters.
+def op_digest(params: Mapping[str, str], timeout_ms: int | None = None) -> str:
+    """Pacemaker's digest of an operation's parameters.
 
     ``calculate_xml_digest_v1`` over ``<parameters>`` with sorted attributes, as libxml2
-    prints it. Without it Pacemaker cannot tell whether the definition changed and
-    restarts the resource.
+    prints it; a recurring operation's digest also covers its timeout. Without it
+    Pacemaker cannot tell whether the definition changed and restarts the resource.
     """
-    attrs = "".join(f' {name}="{_escape(params[name])}"' for name in sorted(params))
+    values = dict(params)
+    if timeout_ms is not None:
+        values["CRM_meta_timeout"] = str(timeout_ms)
+    attrs = "".join(f' {name}="{_escape(values[name])}"' for name in sorted(values))
     text = f" <parameters{attrs}/>\n"
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -182,13 +186,14 @@ class _Writer:
     def location(self, parent: ET.Element, location: Location) -> None:
         element = ET.SubElement(parent, "rsc_location", id=self.uid(location.id),
                                 rsc=location.resource)
-        if location.role is not None:
-            element.set("role", location.role.value)
         if location.node is not None:
+            if location.role is not None:
+                element.set("role", location.role.value)
             element.set("node", location.node)
             element.set("score", format_score(location.score))
         for rule in location.rules:
-            self.rule(element, location.id, rule)
+            # Pacemaker 2.1 ignores the location's role when it has rules: put it on each
+            self.rule(element, location.id, replace(rule, role=rule.role or location.role))
 
     def colocation(self, parent: ET.Element, colocation: Colocation) -> None:
         element = ET.SubElement(parent, "rsc_colocation", id=self.uid(colocation.id),
@@ -272,6 +277,8 @@ class _Writer:
         element = ET.SubElement(status, "node_state",
                                 {"id": node_id, "uname": node.name, **membership})
         attributes: list[tuple[str, str]] = sorted(node.attributes.items())
+        if node.online and node.unclean:
+            attributes.append(("terminate", "true"))  # Pacemaker fences it
         if node.standby:
             attributes.append(("standby", "on"))
         if node.maintenance:
@@ -298,27 +305,54 @@ class _Writer:
             provider = agent.provider if agent else "pacemaker"
             if provider:
                 lrm_resource.set("provider", provider)
-            # One "last" entry, as Pacemaker keeps for the latest non-recurring operation:
-            # start (or promote), failed with rc 1 when the instance has failed. The digest
-            # lets Pacemaker see that the definition has not changed since.
-            promoted = instance.role.value == "Promoted"
-            task = "promote" if promoted else "start"
-            rc = 1 if instance.failed else 0
-            call_ids[node.name] = call_id = call_ids.get(node.name, 0) + 1
-            key = f"{call_id}:1:0:{_UUID}"
-            op_id = f"{instance.resource}_last_{'failure_' if rc else ''}0"
+            self.history(lrm_resource, node.name, instance, primitive, call_ids,
+                         fencing=config.properties.stonith_enabled)
+
+    def history(self, lrm_resource: ET.Element, node: str, instance: ResourceInstance,
+                primitive: Primitive | None, call_ids: dict[str, int], *,
+                fencing: bool) -> None:
+        """Operations that Pacemaker replays to the instance's role and failure.
+
+        A healthy instance gets one "last" entry: its start, or its promote. A failed one
+        also gets a failed operation chosen so that its on-fail means the same thing:
+        for a blocked instance a recurring operation configured with on-fail=block (or,
+        without fencing, a failed stop, which Pacemaker then blocks); otherwise the
+        start or promote itself fails. The digests let Pacemaker see that the definition
+        has not changed since, which would otherwise restart the resource.
+        """
+        params = primitive.params if primitive else {}
+        promoted = instance.role.value == "Promoted"
+        task = "promote" if promoted else "start"
+        ops: list[tuple[str, str, Operation | None, int]] = []  # id, task, op, rc
+        if not instance.failed:
+            ops.append((f"{instance.resource}_last_0", task, None, 0))
+        elif instance.blocked:
+            blocking = next((op for op in (primitive.operations if primitive else ())
+                             if op.on_fail == "block" and op.interval > 0), None)
+            ops.append((f"{instance.resource}_last_0", task, None, 0))
+            if blocking is not None:
+                ops.append((f"{instance.resource}_{blocking.name}_"
+                            f"{round(blocking.interval * 1000)}", blocking.name, blocking, 1))
+            elif not fencing:
+                ops.append((f"{instance.resource}_last_failure_0", "stop", None, 1))
+        else:
+            ops.append((f"{instance.resource}_last_failure_0", task, None, 1))
+        for op_id, name, recurring, rc in ops:
+            call_ids[node] = call_id = call_ids.get(node, 0) + 1
+            key = f"{call_id}:1:{8 if promoted and recurring else 0}:{_UUID}"
+            interval = round(recurring.interval * 1000) if recurring else 0
+            digest = op_digest(params, round(recurring.timeout * 1000) if recurring else None)
             op = ET.SubElement(lrm_resource, "lrm_rsc_op", id=op_id,
-                               operation_key=f"{instance.resource}_{task}_0",
-                               operation=task, interval="0")
-            for name, value in (
+                               operation_key=f"{instance.resource}_{name}_{interval}",
+                               operation=name, interval=str(interval))
+            for attr, value in (
                 ("call-id", str(call_id)), ("rc-code", str(rc)), ("op-status", "0"),
                 ("transition-key", key), ("transition-magic", f"0:{rc};{key}"),
-                ("on_node", node.name), ("crm-debug-origin", "hafailover"),
+                ("on_node", node), ("crm-debug-origin", "hafailover"),
                 ("crm_feature_set", FEATURE_SET), ("last-rc-change", "0"),
-                ("exec-time", "0"), ("queue-time", "0"),
-                ("op-digest", op_digest(primitive.params if primitive else {})),
+                ("exec-time", "0"), ("queue-time", "0"), ("op-digest", digest),
             ):
-                op.set(name, value)
+                op.set(attr, value)
 
     def status(self, cib: ET.Element, config: ClusterConfig, state: ClusterState) -> None:
         status = ET.SubElement(cib, "status")

@@ -696,12 +696,24 @@ class _Reader:
                         "location needs either node+score or rules", element,
                         severity=Severity.ERROR)
             return None
+        if role is not None:
+            # unpack_rsc_location reads the role of a rule-based location from each <rule>
+            self.report("PCMK_LOCATION_ROLE_WITH_RULES",
+                        f"role={role.value} on a location with rules is ignored by Pacemaker "
+                        "2.1; left out so the cluster behaves as before", element,
+                        hint=f"to limit it to {role.value}, set role on each <rule>")
+            role = None
         rules: list[Rule] = []
         for rule_element in rule_elements:
             rule = self.rule(rule_element)
             if rule is None:
                 return None
             rules.append(rule)
+        rule_roles = {rule.role for rule in rules}
+        if role is None and len(rule_roles) == 1 and None not in rule_roles:
+            # the deprecated role on <rule> applies to the location it generates
+            role = rules[0].role
+            rules = [replace(rule, role=None) for rule in rules]
         return Location(id=cid, resource=rid, rules=tuple(rules), role=role)
 
     def rule(self, element: ET.Element) -> Rule | None:
@@ -835,7 +847,7 @@ class _Reader:
 class _History:
     role: Role = Role.STOPPED
     failed: bool = False
-    blocked: bool = False
+    failed_task: str | None = None
 
 
 def _target_rc(op: ET.Element) -> int | None:
@@ -847,7 +859,7 @@ def _target_rc(op: ET.Element) -> int | None:
     return None
 
 
-def _replay(ops: list[ET.Element], on_fail: Mapping[str, str]) -> _History:
+def _replay(ops: list[ET.Element]) -> _History:
     """Replay one resource's operations on one node, oldest first (lib/pengine/unpack.c)."""
     history = _History()
     for op in ops:
@@ -869,7 +881,7 @@ def _replay(ops: list[ET.Element], on_fail: Mapping[str, str]) -> _History:
             expected = rc  # a probe only discovers
         succeeded = rc == expected and status == 0
         if succeeded:
-            history.failed = False
+            history.failed, history.failed_task = False, None
             if rc == PCMK_NOT_RUNNING or task == "stop":
                 history.role = Role.STOPPED
             elif rc == PCMK_RUNNING_PROMOTED or task == "promote":
@@ -880,13 +892,11 @@ def _replay(ops: list[ET.Element], on_fail: Mapping[str, str]) -> _History:
                 history.role = Role.STARTED
             continue
         # a failure: the resource is left in an unknown, active state
-        history.failed = True
+        history.failed, history.failed_task = True, task
         if rc in (PCMK_RUNNING_PROMOTED, PCMK_FAILED_PROMOTED) or task in ("promote", "demote"):
             history.role = Role.PROMOTED
         elif history.role is Role.STOPPED or task == "start":
             history.role = Role.STARTED
-        if on_fail.get(task) == "block":
-            history.blocked = True
     return history
 
 
@@ -947,11 +957,15 @@ class _StatusReader:
             nodes.append(state)
             failures.extend(self.fail_counts(node.name, transient, entry))
             if entry is not None and (state.online or state.unclean):
-                instances.extend(self.history(node.name, entry))
+                active, effects = self.history(node.name, entry)
+                instances.extend(active)
+                if effects:
+                    nodes[-1] = replace(state, unclean=state.unclean or "unclean" in effects,
+                                        standby=state.standby or "standby" in effects)
             elif entry is not None and self.config.properties.stonith_enabled:
                 # unpack_node_history: with fencing, a resource still recorded as active
                 # on an offline node makes the node unclean ("thought to be active there")
-                active = self.history(node.name, entry)
+                active, _ = self.history(node.name, entry)
                 if active:
                     self.reader.report(
                         "PCMK_OFFLINE_NODE_ACTIVE", f"node {node.name} is offline but "
@@ -980,12 +994,14 @@ class _StatusReader:
                       if k not in ("standby", "maintenance") and not k.startswith("#")
                       and k not in _NODE_STATE_ATTRS_SKIPPED
                       and not _FAIL_COUNT.match(k) and not _LAST_FAILURE.match(k)}
-        for attr in ("shutdown", "terminate"):
-            value = transient.get(attr)
-            if value not in (None, "", "0") and parse_bool(value) is not False:
-                self.reader.unsupported("NODE_" + attr.upper(), f"node attribute {attr}",
-                                        where[attr])
-        online, unclean = self.membership(name, element)
+        shutdown = transient.get("shutdown")
+        if shutdown not in (None, "", "0") and parse_bool(shutdown) is not False:
+            self.reader.unsupported("NODE_SHUTDOWN", "a node shutting down", where["shutdown"])
+        terminate = transient.get("terminate") or ""
+        # unpack.c: true, or a time() value, requests that the node be fenced
+        terminating = bool(parse_bool(terminate)) or (
+            terminate[:1].isdigit() and not terminate.startswith("0"))
+        online, unclean = self.membership(name, element, terminating)
         if online and element is not None and not standby:
             join = (element.get("join") or "").lower()
             expected = (element.get("expected") or "down").lower()
@@ -997,7 +1013,8 @@ class _StatusReader:
         return NodeState(name=name, online=online, unclean=unclean, standby=standby,
                          maintenance=maintenance, attributes=frozen_map(attributes)), transient
 
-    def membership(self, name: str, element: ET.Element | None) -> tuple[bool, bool]:
+    def membership(self, name: str, element: ET.Element | None,
+                   terminating: bool = False) -> tuple[bool, bool]:
         """(online, unclean) as Pacemaker's determine_online_status decides them."""
         fencing = self.config.properties.stonith_enabled
         if element is None:
@@ -1022,9 +1039,11 @@ class _StatusReader:
             return False, True
         if join == "banned":
             return member, True
-        if expected == "down":
+        if expected == "down" and not terminating:
             return member or crmd_online, False
-        if not member or not crmd_online:
+        if terminating and join == "down" and not member and not crmd_online:
+            return False, False  # just fenced
+        if not member or not crmd_online or terminating:
             return member, True
         if join in ("member", "pending", "down"):
             return True, False
@@ -1066,11 +1085,19 @@ class _StatusReader:
                                         last_failure=last.get(rid, 0.0)))
         return result
 
-    def history(self, node: str, element: ET.Element) -> list[ResourceInstance]:
+    def history(self, node: str, element: ET.Element
+                ) -> tuple[list[ResourceInstance], set[str]]:
+        """Active instances on ``node`` and what their failures do to the node.
+
+        The second item holds "unclean" when a failure's on-fail is fence (a failed stop
+        with fencing enabled, by default) and "standby" for on-fail=standby, as
+        Pacemaker's unpack_rsc_op_failure applies them.
+        """
         instances: list[ResourceInstance] = []
+        effects: set[str] = set()
         lrm_resources = element.find("lrm/lrm_resources")
         if lrm_resources is None:
-            return instances
+            return instances, effects
         for lrm_resource in lrm_resources.findall("lrm_resource"):
             raw = lrm_resource.get("id", "")
             rid = primitive_id_of(raw)
@@ -1084,18 +1111,42 @@ class _StatusReader:
             for op in ops:
                 if op.get("operation") in ("migrate_to", "migrate_from"):
                     self.reader.unsupported("MIGRATION", "live migration history", op)
-            on_fail = {op.name: op.on_fail for op in primitive.operations if op.on_fail}
-            history = _replay(ops, on_fail)
+            history = _replay(ops)
             if history.role is Role.STOPPED:
                 continue
+            blocked = False
+            if history.failed and history.failed_task is not None:
+                action = self.on_fail(primitive, history.failed_task)
+                if action == "ignore":
+                    history.failed = False
+                elif action == "block":
+                    blocked = True
+                elif action in ("fence", "standby"):
+                    effects.add("unclean" if action == "fence" else "standby")
+                    self.reader.report(
+                        "PCMK_FAILURE_AFFECTS_NODE", f"{history.failed_task} of {rid} failed "
+                        f"on {node} with on-fail={action}: node read as "
+                        f"{'unclean' if action == 'fence' else 'standby'}, as Pacemaker does",
+                        lrm_resource, severity=Severity.INFO)
             role = history.role
             if rid in self.promotable_children and role is Role.STARTED:
                 role = Role.UNPROMOTED
             elif rid not in self.promotable_children and role is not Role.STARTED:
                 role = Role.STARTED
             instances.append(ResourceInstance(resource=rid, node=node, role=role,
-                                              failed=history.failed, blocked=history.blocked))
-        return instances
+                                              failed=history.failed, blocked=blocked))
+        return instances, effects
+
+    def on_fail(self, primitive: Primitive, task: str) -> str:
+        """The effective on-fail of a failed operation (Pacemaker's defaults included)."""
+        fencing = self.config.properties.stonith_enabled
+        configured = next((op.on_fail for op in primitive.operations
+                           if op.name == task and op.on_fail), None)
+        action = configured or ("fence" if task == "stop" and fencing else
+                                "block" if task == "stop" else "restart")
+        if action == "fence" and not fencing:
+            return "block"
+        return action
 
 
 # --- entry point -----------------------------------------------------------------------
