@@ -139,6 +139,19 @@ def test_stopping_twice_succeeds(running: OcfAgent) -> None:
     assert second.rc == OCF_SUCCESS, second
 
 
+def test_probe_on_a_node_without_haproxy_says_not_running(haproxy: OcfAgent) -> None:
+    assert haproxy.run("stop").rc == OCF_SUCCESS
+    probe = haproxy.run("monitor", binary="/nonexistent/sbin/haproxy", CRM_meta_interval="0")
+    assert probe.rc == OCF_NOT_RUNNING, probe
+
+
+def test_monitor_judges_the_running_process_not_the_files(running: OcfAgent,
+                                                         workdir: Path) -> None:
+    result = running.run("monitor", config=str(workdir / "absent.cfg"),
+                         binary="/nonexistent/sbin/haproxy")
+    assert result.rc == OCF_SUCCESS, result
+
+
 def test_reload_keeps_serving_every_request(running: OcfAgent, ns: Netns) -> None:
     workers_before = set(ns.run(["pgrep", "-P", str(master_pid(running))]).stdout.split())
     client = request_loop(ns, URL, seconds=4)

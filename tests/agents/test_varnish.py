@@ -145,6 +145,12 @@ def test_monitor_fails_when_the_http_probe_fails(running: OcfAgent) -> None:
     assert "http://127.0.0.1:6099/" in result.exit_reason
 
 
+def test_monitor_without_varnishadm_is_an_installation_error(running: OcfAgent) -> None:
+    result = running.run("monitor", client_binary="/nonexistent/bin/varnishadm")
+    assert result.rc == OCF_ERR_INSTALLED, result
+    assert "/nonexistent/bin/varnishadm" in result.exit_reason
+
+
 def test_validate_names_a_missing_binary(running: OcfAgent) -> None:
     result = running.run("validate-all", binary="/nonexistent/sbin/varnishd")
     assert result.rc == OCF_ERR_INSTALLED, result
