@@ -145,15 +145,28 @@ def hactl_simulate(cib: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 def in_process(cib: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The same comparison without the command line: read_cib and schedule directly."""
-    from hafailover.cli.transition_text import placement_json
+    from hafailover.config.model import Clone, Group
     from hafailover.core.scheduler import schedule
     from hafailover.pacemaker.cib_import import read_cib
 
     imported = read_cib(cib.read_text(encoding="utf-8"), str(cib))
-    assert imported.config is not None and imported.state is not None, imported.reports
-    transition = schedule(imported.config, imported.state)
-    return (normalize(placement_json(imported.config, transition)),
-            tuple(sorted(transition.fenced)))
+    config, state = imported.config, imported.state
+    assert config is not None and state is not None, imported.reports
+    transition = schedule(config, state)
+    placement: dict[str, Any] = {}
+    for resource in config.resources:
+        if isinstance(resource, Clone):
+            # every instance, not one per node: a second instance on a node must show
+            child = resource.child
+            members = child.members if isinstance(child, Group) else (child,)
+            placement[resource.id] = [
+                {"node": a.node, "role": "Unpromoted" if resource.promotable
+                 and a.role.value == "Started" else a.role.value}
+                for m in members for a in transition.instances(m.id)]
+            continue
+        for member in resource.members if isinstance(resource, Group) else (resource,):
+            placement[member.id] = transition.node_of(member.id)
+    return normalize(placement), tuple(sorted(transition.fenced))
 
 
 def test_every_cib_has_an_expectation() -> None:

@@ -565,6 +565,13 @@ class _Reader:
                              ("promoted-node-max", "master-node-max")):
             text = extra.get(name, extra.get(legacy) if legacy else None)
             numbers[name] = self.integer(text, element, name) if text is not None else None
+        if (numbers["clone-node-max"] or 1) > 1:
+            # clone_unpack: anonymous clones support only one instance per node
+            self.report("PCMK_CLONE_NODE_MAX_IGNORED",
+                        f"clone-node-max={numbers['clone-node-max']} is ignored by Pacemaker "
+                        "for anonymous clones (one instance per node); read as 1 so the "
+                        "cluster behaves as before", element)
+            numbers["clone-node-max"] = 1
         return Clone(
             id=cid, child=child, clone_max=numbers["clone-max"],
             clone_node_max=numbers["clone-node-max"] or 1, promotable=promotable,
