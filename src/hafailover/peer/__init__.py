@@ -1,0 +1,1 @@
+"""The peer channel: gRPC with mutual TLS between the nodes of one cluster."""
