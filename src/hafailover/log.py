@@ -34,7 +34,8 @@ def configure_logging(fmt: LogFormat = "console", level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=numeric, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

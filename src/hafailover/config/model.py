@@ -71,7 +71,9 @@ class Heartbeat:
     interval: float = 0.1
     dead_time: float = 0.5
     transport: Transport = "multicast"
-    links: tuple[HeartbeatLink, ...] = (HeartbeatLink(name="ring0", multicast_group="239.192.88.1"),)
+    links: tuple[HeartbeatLink, ...] = (
+        HeartbeatLink(name="ring0", multicast_group="239.192.88.1"),
+    )
 
     @property
     def detection_time(self) -> float:
@@ -117,7 +119,10 @@ class ResourceDefaults:
 
 @dataclass(frozen=True)
 class AgentRef:
-    """``ocf:heartbeat:IPaddr2`` -> (ocf, heartbeat, IPaddr2); ``builtin:vip`` -> (builtin, None, vip)."""
+    """An agent name split in parts.
+
+    ``ocf:heartbeat:IPaddr2`` -> (ocf, heartbeat, IPaddr2); ``builtin:vip`` -> (builtin, None, vip).
+    """
 
     standard: str
     provider: str | None

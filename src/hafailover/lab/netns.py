@@ -7,6 +7,7 @@ nodes would hide the ARP and split-brain effects real hosts show) and its loopba
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,10 +57,8 @@ class Netns:
 
     def kill_all(self, sig: int = signal.SIGKILL) -> None:
         for pid in self.pids():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 def create_namespace(name: str) -> Netns:
@@ -98,7 +97,10 @@ def add_bridge(ns: Netns, bridge: str) -> None:
 
 def connect(ns: Netns, ifname: str, switch: Netns, bridge: str, *,
             addresses: Sequence[str] = ()) -> None:
-    """A veth pair from ``ns`` (as ``ifname``) to ``bridge`` in ``switch``, addresses in CIDR form."""
+    """A veth pair from ``ns`` (as ``ifname``) to ``bridge`` in ``switch``.
+
+    ``addresses`` are in CIDR form.
+    """
     peer = f"{ns.name[:7]}-{ifname}"[:15]
     _ip("link", "add", ifname, "netns", ns.name, "type", "veth", "peer", "name", peer,
         "netns", switch.name)
