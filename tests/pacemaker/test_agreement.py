@@ -112,6 +112,16 @@ PACEMAKER_EXPECTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "67-pending-node": ({"web": "n2"}, ()),
     "68-location-role-with-rules-ignored": (
         {"db-clone": _clone(("n1", U), ("n2", U), ("n3", U))}, ()),
+    "69-colocation-chain": ({"a": "n1", "b": "n1", "c": "n1"}, ()),
+    "70-clone-with-clone": ({"db-clone": _clone(("n2", S), ("n3", S)),
+                             "app-clone": _clone(("n2", S), ("n3", S))}, ()),
+    "71-colocation-with-unpromoted": (
+        {"db-clone": _clone(("n1", P), ("n2", U), ("n3", U)), "backup": "n2"}, ()),
+    "72-order-clone-first-stopped": ({"storage-clone": [], "web": None}, ()),
+    "73-transient-overrides-config-attribute": ({"web": "n2"}, ()),
+    "74-promoted-stickiness": ({"db-clone": _clone(("n1", U), ("n2", P))}, ()),
+    "75-clone-instance-banned-by-failures": ({"ping-clone": _clone(("n1", S), ("n3", S))}, ()),
+    "76-failure-timeout-infinity": ({"web": "n1"}, ()),
 }
 
 # CIB -> why hafailover deliberately decides differently (also in docs/pacemaker.md).
