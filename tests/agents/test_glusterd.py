@@ -138,6 +138,8 @@ def test_killed_brick_fails_the_monitor_and_names_the_brick(glusterd: OcfAgent, 
     assert str(workdir / "bricks" / "b1") in result.exit_reason
     # Without the volume check glusterd itself is still healthy.
     assert glusterd.run("monitor").rc == OCF_SUCCESS
+    # glusterd takes a brick whose pid still exists (a zombie not yet reaped) for running.
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=20)
     gluster(glusterd, "volume", "start", volume, "force")  # brings the brick back
     back = wait_for(lambda: glusterd.run("monitor", volume=volume).rc == OCF_SUCCESS,
                     timeout=45, interval=1)
