@@ -264,6 +264,16 @@ def test_unknown_option_in_my_cnf_is_a_configuration_error(spare: OcfAgent,
     assert spare.run("monitor").rc == OCF_NOT_RUNNING
 
 
+def test_port_in_use_fails_start_with_the_servers_reason(pair: tuple[Node, Node],
+                                                        spare: OcfAgent) -> None:
+    a, _ = pair
+    assert a.agent.run("monitor").rc in (OCF_SUCCESS, OCF_RUNNING_PROMOTED)  # holds 3306
+    result = spare.run("start", port="3306")
+    assert result.rc == OCF_ERR_GENERIC, result
+    assert "3306" in result.exit_reason
+    assert spare.run("monitor").rc == OCF_NOT_RUNNING
+
+
 def test_promotable_clone_without_replication_user_is_a_configuration_error(
         spare: OcfAgent) -> None:
     result = spare.run("validate-all", CRM_meta_promotable="true")
