@@ -122,6 +122,9 @@ PACEMAKER_EXPECTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "74-promoted-stickiness": ({"db-clone": _clone(("n1", U), ("n2", P))}, ()),
     "75-clone-instance-banned-by-failures": ({"ping-clone": _clone(("n1", S), ("n3", S))}, ()),
     "76-failure-timeout-infinity": ({"web": "n1"}, ()),
+    "77-anti-colocation-nudges-primary": ({"web": "n2", "db": "n1"}, ()),
+    "78-mutual-colocation": ({"a": "n2", "b": "n2"}, ()),
+    "79-clone-negative-location": ({"web": "n1", "ping-clone": _clone(("n2", S), ("n3", S))}, ()),
 }
 
 # CIB -> why hafailover deliberately decides differently (also in docs/pacemaker.md).
