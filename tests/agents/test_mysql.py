@@ -219,6 +219,19 @@ def test_each_copy_advertises_its_promotion_score(pair: tuple[Node, Node],
     assert scores["node-b"][-2:] == ["-v", "1000"]  # the primary
 
 
+def test_deep_monitor_reads_the_test_table(pair: tuple[Node, Node]) -> None:
+    a, _ = pair
+    healthy = a.agent.run("monitor").rc
+    assert healthy in (OCF_SUCCESS, OCF_RUNNING_PROMOTED)
+    deep = a.agent.run("monitor", test_table="mysql.user", OCF_CHECK_LEVEL="10")
+    assert deep.rc == healthy, deep
+    result = a.agent.run("monitor", test_table="shop.no_such_table", OCF_CHECK_LEVEL="10")
+    assert result.rc == OCF_ERR_GENERIC, result
+    assert "shop.no_such_table" in result.exit_reason
+    # depth 0 does not read it
+    assert a.agent.run("monitor", test_table="shop.no_such_table").rc == healthy
+
+
 def test_promote_of_a_stopped_copy_reports_not_running(pair: tuple[Node, Node]) -> None:
     a, _ = pair
     assert a.agent.run("stop").rc == OCF_SUCCESS
