@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hafailover.cli.hactl import cli
 from hafailover.config.loader import load_config_text
@@ -28,6 +30,7 @@ from hafailover.core.state import ClusterState, FailCount, ResourceInstance, sta
 from hafailover.pacemaker.cib_export import op_digest, write_cib
 from hafailover.pacemaker.cib_import import CibImport, parse_duration, read_cib
 from hafailover.reports import Severity
+from pacemaker.random_cluster import random_cluster
 
 pytestmark = pytest.mark.tier0
 
@@ -538,3 +541,13 @@ def test_hactl_import_json_output(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert data["written"] == [str(tmp_path / "cluster.yaml"), str(tmp_path / "state.json")]
     assert {r["code"] for r in data["reports"]} == {"PCMK_IGNORED_CONSTRAINT"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_random_clusters_survive_write_cib_then_read_cib(seed: int) -> None:
+    config, state = random_cluster(seed)
+    again = read_cib(write_cib(config, state), "random.xml")
+    assert not [r for r in again.reports if r.severity is Severity.ERROR]
+    assert config_of(again) == config
+    assert normalized(state_of(again)) == normalized(state)

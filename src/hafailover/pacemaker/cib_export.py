@@ -70,8 +70,11 @@ def _bool(value: bool) -> str:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, now: float = 0.0) -> None:
         self.used: set[str] = set()
+        # operations are recorded as done "now": an older failure could already have
+        # expired (failure-timeout), and Pacemaker would then ignore the failed operation
+        self.now = now
 
     def uid(self, wanted: str) -> str:
         """An XML id unique in the document (Pacemaker's schema requires it)."""
@@ -349,7 +352,7 @@ class _Writer:
                 ("call-id", str(call_id)), ("rc-code", str(rc)), ("op-status", "0"),
                 ("transition-key", key), ("transition-magic", f"0:{rc};{key}"),
                 ("on_node", node), ("crm-debug-origin", "hafailover"),
-                ("crm_feature_set", FEATURE_SET), ("last-rc-change", "0"),
+                ("crm_feature_set", FEATURE_SET), ("last-rc-change", str(int(self.now))),
                 ("exec-time", "0"), ("queue-time", "0"), ("op-digest", digest),
             ):
                 op.set(attr, value)
@@ -371,7 +374,7 @@ class _Writer:
 
 def write_cib(config: ClusterConfig, state: ClusterState) -> str:
     """A CIB with ``config`` as its configuration and ``state`` as its status."""
-    writer = _Writer()
+    writer = _Writer(state.now)
     cib = ET.Element("cib", {
         "validate-with": SCHEMA, "crm_feature_set": FEATURE_SET, "admin_epoch": "0",
         "epoch": "1", "num_updates": "0", "have-quorum": "1" if state.quorate else "0",

@@ -866,8 +866,12 @@ def _target_rc(op: ET.Element) -> int | None:
     return None
 
 
-def _replay(ops: list[ET.Element]) -> _History:
-    """Replay one resource's operations on one node, oldest first (lib/pengine/unpack.c)."""
+def _replay(ops: list[ET.Element], expired_before: float | None = None) -> _History:
+    """Replay one resource's operations on one node, oldest first (lib/pengine/unpack.c).
+
+    A failure that ended before ``expired_before`` (now minus failure-timeout) has
+    expired: Pacemaker ignores the operation, as if it had not happened.
+    """
     history = _History()
     for op in ops:
         task = op.get("operation", "")
@@ -887,6 +891,13 @@ def _replay(ops: list[ET.Element]) -> _History:
         if probe and rc in (PCMK_OK, PCMK_NOT_RUNNING, PCMK_RUNNING_PROMOTED):
             expected = rc  # a probe only discovers
         succeeded = rc == expected and status == 0
+        if not succeeded and expired_before is not None:
+            try:
+                changed = float(op.get("last-rc-change") or op.get("last-run") or "0")
+            except ValueError:
+                changed = 0.0
+            if changed < expired_before:
+                continue
         if succeeded:
             history.failed, history.failed_task = False, None
             if rc == PCMK_NOT_RUNNING or task == "stop":
@@ -923,6 +934,7 @@ class _StatusReader:
         self.config_standby = config_standby
         self.config_maintenance = config_maintenance
         self.primitives = {p.id: p for p in config.primitives()}
+        self.now = 0.0
         self.promotable_children: set[str] = set()
         for resource in config.iter_resources():
             if isinstance(resource, Clone) and resource.promotable:
@@ -945,6 +957,7 @@ class _StatusReader:
             except ValueError:
                 self.reader.report("PCMK_INVALID_EXECUTION_DATE", "execution-date is not "
                                    "seconds since the epoch", root, found=date)
+        self.now = now
         seen: dict[str, ET.Element] = {}
         if status is not None:
             for node_state in status.findall("node_state"):
@@ -1118,7 +1131,11 @@ class _StatusReader:
             for op in ops:
                 if op.get("operation") in ("migrate_to", "migrate_from"):
                     self.reader.unsupported("MIGRATION", "live migration history", op)
-            history = _replay(ops)
+            timeout = primitive.meta.failure_timeout
+            if timeout is None:
+                timeout = self.config.defaults.failure_timeout
+            now = self.now
+            history = _replay(ops, now - timeout if timeout > 0 and now > 0 else None)
             if history.role is Role.STOPPED:
                 continue
             blocked = False
