@@ -125,6 +125,7 @@ PACEMAKER_EXPECTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "77-anti-colocation-nudges-primary": ({"web": "n2", "db": "n1"}, ()),
     "78-mutual-colocation": ({"a": "n2", "b": "n2"}, ()),
     "79-clone-negative-location": ({"web": "n1", "ping-clone": _clone(("n2", S), ("n3", S))}, ()),
+    "80-no-quorum-freeze-moves-active": ({"web": "n2", "db": None}, ()),
 }
 
 # CIB -> why hafailover deliberately decides differently (also in docs/pacemaker.md).
