@@ -37,6 +37,7 @@ class _Draft:
     node: str
     resource: str | None
     reason: str
+    copy: int = 0
     after: set[int] = field(default_factory=set)
 
 
@@ -48,18 +49,21 @@ class GraphBuilder:
         self.placed = placed
         self.promotion = promotion
         self.drafts: list[_Draft] = []
-        self.index: dict[tuple[ActionKind, str | None, str], int] = {}
+        # (kind, primitive, node, copy): copy numbers the instances of a clone that runs
+        # more than once on a node (clone-node-max > 1); 0 everywhere else
+        self.index: dict[tuple[ActionKind, str | None, str, int], int] = {}
         self.by_resource: dict[str | None, list[int]] = defaultdict(list)
         self.changes: list[Change] = []
         self.unit_of: dict[str, Unit] = {m.id: u for u in units for m in u.members}
 
     # --- actions ---------------------------------------------------------------------
 
-    def _add(self, kind: ActionKind, node: str, resource: str | None, reason: str) -> int:
-        key = (kind, resource, node)
+    def _add(self, kind: ActionKind, node: str, resource: str | None, reason: str,
+             copy: int = 0) -> int:
+        key = (kind, resource, node, copy)
         if key in self.index:
             return self.index[key]
-        self.drafts.append(_Draft(kind, node, resource, reason))
+        self.drafts.append(_Draft(kind, node, resource, reason, copy))
         self.index[key] = len(self.drafts) - 1
         self.by_resource[resource].append(self.index[key])
         return self.index[key]
@@ -91,49 +95,67 @@ class GraphBuilder:
         self._wire()
         return self._freeze(), tuple(self.changes)
 
-    def _target(self, resource: str, placement: Placement) -> dict[str, Role]:
-        return {i.node: i.role for i in placement.instances if resource in i.members}
+    def _target(self, resource: str, placement: Placement) -> dict[str, list[Role]]:
+        """Node -> the roles of the copies wanted there (promoted first)."""
+        target: dict[str, list[Role]] = defaultdict(list)
+        for inst in placement.instances:
+            if resource in inst.members:
+                target[inst.node].append(inst.role)
+        for roles in target.values():
+            roles.sort(key=lambda r: r is not Role.PROMOTED)
+        return target
 
     def _primitive(self, unit: Unit, resource: str, placement: Placement) -> None:
-        current = {i.node: i for i in self.ctx.current.get(resource, [])}
+        current: dict[str, list[ResourceInstance]] = defaultdict(list)
+        for inst in self.ctx.current.get(resource, []):
+            current[inst.node].append(inst)
         fenced = [i.node for i in self.ctx.fenced_instances.get(resource, [])]
         target = self._target(resource, placement)
         stops: list[ResourceInstance] = []
-        starts: list[str] = []
-        for node, inst in current.items():
-            if node not in target:
-                stops.append(inst)
-                if inst.role is Role.PROMOTED:
-                    self._add(ActionKind.DEMOTE, node, resource, placement.reason)
-                self._add(ActionKind.STOP, node, resource, self._stop_reason(node, placement))
-                continue
-            wanted = target[node]
-            if inst.failed:
-                if inst.role is Role.PROMOTED:
-                    self._add(ActionKind.DEMOTE, node, resource, "recovering a failure")
-                self._add(ActionKind.STOP, node, resource, "recovering a failure")
-                self._add(ActionKind.START, node, resource, "recovering a failure")
-                if wanted is Role.PROMOTED:
-                    self._add(ActionKind.PROMOTE, node, resource, "recovering a failure")
-                self.changes.append(Change(ChangeKind.RECOVER, resource, node, node,
-                                           "the last operation failed: restarting it here "
-                                           f"({placement.reason})"))
-            elif inst.role is Role.PROMOTED and wanted is not Role.PROMOTED:
-                self._add(ActionKind.DEMOTE, node, resource, "another instance is preferred")
-                self.changes.append(Change(ChangeKind.DEMOTE, resource, node, node,
-                                           self._promotion_reason(unit, node)))
-            elif inst.role is not Role.PROMOTED and wanted is Role.PROMOTED:
-                self._add(ActionKind.PROMOTE, node, resource, "highest promotion priority")
-                self.changes.append(Change(ChangeKind.PROMOTE, resource, node, node,
-                                           self._promotion_reason(unit, node)))
-        for node, wanted in target.items():
-            if node in current:
-                continue
-            starts.append(node)
-            self._add(ActionKind.START, node, resource, placement.reason)
+        starts: list[tuple[str, Role]] = []
+        for node in sorted(set(current) | set(target), key=self.ctx.nodes.index):
+            have = sorted(current.get(node, []), key=lambda i: i.role is not Role.PROMOTED)
+            want = target.get(node, [])
+            for copy, inst in enumerate(have):
+                if copy >= len(want):
+                    stops.append(inst)
+                    if inst.role is Role.PROMOTED:
+                        self._add(ActionKind.DEMOTE, node, resource, placement.reason, copy)
+                    self._add(ActionKind.STOP, node, resource,
+                              self._stop_reason(node, placement), copy)
+                else:
+                    self._keep(unit, resource, inst, want[copy], placement, copy)
+            for copy in range(len(have), len(want)):
+                starts.append((node, want[copy]))
+                self._add(ActionKind.START, node, resource, placement.reason, copy)
+                if want[copy] is Role.PROMOTED:
+                    self._add(ActionKind.PROMOTE, node, resource,
+                              "highest promotion priority", copy)
+        self._summarise(unit, resource, placement, stops, fenced, starts)
+
+    def _keep(self, unit: Unit, resource: str, inst: ResourceInstance, wanted: Role,
+              placement: Placement, copy: int) -> None:
+        """An instance that stays on its node: recover it, or change its role."""
+        node = inst.node
+        if inst.failed:
+            why = "recovering a failure"
+            if inst.role is Role.PROMOTED:
+                self._add(ActionKind.DEMOTE, node, resource, why, copy)
+            self._add(ActionKind.STOP, node, resource, why, copy)
+            self._add(ActionKind.START, node, resource, why, copy)
             if wanted is Role.PROMOTED:
-                self._add(ActionKind.PROMOTE, node, resource, "highest promotion priority")
-        self._summarise(unit, resource, placement, stops, fenced, starts, target)
+                self._add(ActionKind.PROMOTE, node, resource, why, copy)
+            self.changes.append(Change(ChangeKind.RECOVER, resource, node, node,
+                                       "the last operation failed: restarting it here "
+                                       f"({placement.reason})"))
+        elif inst.role is Role.PROMOTED and wanted is not Role.PROMOTED:
+            self._add(ActionKind.DEMOTE, node, resource, "another instance is preferred", copy)
+            self.changes.append(Change(ChangeKind.DEMOTE, resource, node, node,
+                                       self._promotion_reason(unit, node)))
+        elif inst.role is not Role.PROMOTED and wanted is Role.PROMOTED:
+            self._add(ActionKind.PROMOTE, node, resource, "highest promotion priority", copy)
+            self.changes.append(Change(ChangeKind.PROMOTE, resource, node, node,
+                                       self._promotion_reason(unit, node)))
 
     def _stop_reason(self, node: str, placement: Placement) -> str:
         why = self.ctx.unavailable.get(node)
@@ -148,8 +170,8 @@ class GraphBuilder:
         return f"promotion priority: {ranked}" if ranked else "promotion priority"
 
     def _summarise(self, unit: Unit, resource: str, placement: Placement,
-                   stops: list[ResourceInstance], fenced: list[str], starts: list[str],
-                   target: dict[str, Role]) -> None:
+                   stops: list[ResourceInstance], fenced: list[str],
+                   starts: list[tuple[str, Role]]) -> None:
         gone = [(i.node, i.failed) for i in stops] + [(n, False) for n in fenced]
         if not unit.is_clone and len(gone) == 1 and len(starts) == 1:
             node, failed = gone[0]
@@ -157,14 +179,14 @@ class GraphBuilder:
             why = placement.reason
             if node in fenced:
                 why = f"{node} is fenced; {why}"
-            self.changes.append(Change(kind, resource, node, starts[0], why))
+            self.changes.append(Change(kind, resource, node, starts[0][0], why))
             return
         for node, _failed in gone:
             why = (f"{node} is fenced" if node in fenced
                    else self._stop_reason(node, placement))
             self.changes.append(Change(ChangeKind.STOP, resource, node, None, why))
-        for node in starts:
-            kind = ChangeKind.PROMOTE if target[node] is Role.PROMOTED else ChangeKind.START
+        for node, role in starts:
+            kind = ChangeKind.PROMOTE if role is Role.PROMOTED else ChangeKind.START
             self.changes.append(Change(kind, resource, None, node, placement.reason))
 
     # --- restarts ----------------------------------------------------------------------
@@ -200,20 +222,23 @@ class GraphBuilder:
                     if self.placed[unit.id].pinned:
                         continue
                     target = self._target(then, self.placed[unit.id])
+                    copies: dict[str, int] = defaultdict(int)
                     for inst in self.ctx.current.get(then, []):
+                        copy = copies[inst.node]
+                        copies[inst.node] += 1
                         if same_node and inst.node not in nodes:
                             continue
-                        if (ActionKind.STOP, then, inst.node) in self.index:
+                        if (ActionKind.STOP, then, inst.node, copy) in self.index:
                             continue
-                        if inst.node not in target:
+                        if copy >= len(target.get(inst.node, [])):
                             continue
                         why = f"{firsts[0]} restarts and {then} must start after it"
                         if inst.role is Role.PROMOTED:
-                            self._add(ActionKind.DEMOTE, inst.node, then, why)
-                        self._add(ActionKind.STOP, inst.node, then, why)
-                        self._add(ActionKind.START, inst.node, then, why)
-                        if target[inst.node] is Role.PROMOTED:
-                            self._add(ActionKind.PROMOTE, inst.node, then, why)
+                            self._add(ActionKind.DEMOTE, inst.node, then, why, copy)
+                        self._add(ActionKind.STOP, inst.node, then, why, copy)
+                        self._add(ActionKind.START, inst.node, then, why, copy)
+                        if target[inst.node][copy] is Role.PROMOTED:
+                            self._add(ActionKind.PROMOTE, inst.node, then, why, copy)
                         self.changes.append(Change(ChangeKind.RESTART, then, inst.node,
                                                    inst.node, why))
                         changed = True
@@ -225,7 +250,7 @@ class GraphBuilder:
         for i, d in enumerate(self.drafts):
             if d.resource is None:
                 continue
-            here = {k: self.index.get((k, d.resource, d.node)) for k in ActionKind}
+            here = {k: self.index.get((k, d.resource, d.node, d.copy)) for k in ActionKind}
             if d.kind is ActionKind.STOP:
                 self._order(here[ActionKind.DEMOTE], i)
             elif d.kind is ActionKind.START:
@@ -274,7 +299,8 @@ class GraphBuilder:
         for old in order:
             d = self.drafts[old]
             after = tuple(sorted(position[a] for a in d.after if position[a] < position[old]))
-            actions.append(Action(position[old], d.kind, d.node, d.resource, d.reason, after))
+            actions.append(Action(position[old], d.kind, d.node, d.resource, d.reason, after,
+                                  d.copy))
         return tuple(actions)
 
     def _topological(self) -> list[int]:

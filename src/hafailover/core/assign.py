@@ -29,6 +29,7 @@ from hafailover.core.context import Context
 from hafailover.core.rules import rule_matches
 from hafailover.core.scores import INFINITY, format_score, parse_score
 from hafailover.core.scoring import ScoreSheet
+from hafailover.core.state import ResourceInstance
 from hafailover.core.units import Unit
 
 
@@ -160,6 +161,8 @@ class Assigner:
                                     {unit.id}, f"colocation {c.id}")
             if merged.eligible(self.ctx.usable):
                 sheet = merged
+        if self.ctx.freeze:
+            self._freeze(unit, sheet)
         self.sheets[unit.id] = sheet
         pinned = self._pinned(unit)
         if pinned is not None:
@@ -169,6 +172,15 @@ class Assigner:
         else:
             self.placed[unit.id] = self._choose(unit, sheet)
         self._busy.discard(unit.id)
+
+    def _freeze(self, unit: Unit, sheet: ScoreSheet) -> None:
+        """No quorum, no-quorum-policy=freeze: a resource may stay where it runs (or be
+        stopped), nothing starts anywhere new."""
+        running = {i.node for i in self.ctx.current.get(unit.members[0].id, [])}
+        for node in self.ctx.nodes:
+            if node not in running:
+                sheet.add(node, -INFINITY, "no quorum and no-quorum-policy=freeze: "
+                                           "nothing starts where it does not run")
 
     def _apply_colocation(self, sheet: ScoreSheet, c: Colocation, nodes: set[str]) -> None:
         where = f"{c.with_resource}" + (f" ({c.with_role.value})" if c.with_role else "")
@@ -198,7 +210,8 @@ class Assigner:
                                     factor * c.score / INFINITY, seen, f"colocation {c.id}")
 
     def _pinned(self, unit: Unit) -> Placement | None:
-        """Units left exactly where they are: unmanaged, frozen, blocked, stranded."""
+        """Units left exactly as they are: unmanaged, blocked, on a maintenance node
+        (a clone only pins its instances there), or stranded on an unclean node."""
         ctx = self.ctx
         instances = [i for m in unit.members for i in ctx.current.get(m.id, [])]
         stranded = [i for m in unit.members for i in ctx.stranded.get(m.id, [])]
@@ -208,23 +221,33 @@ class Assigner:
                    else "is-managed is false")
         elif any(i.blocked for i in instances):
             why = "an operation failed with on-fail=block: cleanup needed"
-        elif any(i.node in ctx.node_states and ctx.node_states[i.node].maintenance
-                 for i in instances):
+        elif not unit.is_clone and any(self._in_maintenance(i.node) for i in instances):
             why = "it runs on a node in maintenance"
-        elif ctx.freeze:
-            why = "no quorum and no-quorum-policy=freeze"
         elif stranded:
-            why = (f"it may still run on {stranded[0].node}, which is unclean and cannot be "
-                   "fenced now: not recovered elsewhere")
+            # it may still run there: neither stopped (unreachable) nor started elsewhere
+            return Placement([], f"left alone: it may still run on {stranded[0].node}, "
+                                 "which is unclean and cannot be fenced now", pinned=True)
         if why is None:
             return None
-        by_node: dict[str, Instance] = {}
-        for inst in [*instances, *stranded]:
-            entry = by_node.setdefault(inst.node, Instance(inst.node, [], inst.role))
-            entry.members.append(inst.resource)
-            if inst.role is Role.PROMOTED:
-                entry.role = Role.PROMOTED
-        return Placement(list(by_node.values()), f"left alone: {why}", pinned=True)
+        return Placement(self._as_instances(unit, instances), f"left alone: {why}",
+                         pinned=True)
+
+    def _in_maintenance(self, node: str) -> bool:
+        state = self.ctx.node_states.get(node)
+        return state is not None and state.maintenance
+
+    def _as_instances(self, unit: Unit, running: list[ResourceInstance]) -> list[Instance]:
+        """Reported instances as placement instances: one per copy of the first member,
+        with the members that run beside it."""
+        first = unit.members[0].id
+        result: list[Instance] = []
+        for inst in running:
+            if inst.resource != first:
+                continue
+            members = [m.id for m in unit.members
+                       if any(i.node == inst.node and i.resource == m.id for i in running)]
+            result.append(Instance(inst.node, members, inst.role))
+        return result
 
     def _stop_reason(self, unit: Unit, sheet: ScoreSheet) -> str | None:
         if self.ctx.stop_all:
@@ -292,21 +315,27 @@ class Assigner:
     def _distribute(self, unit: Unit, sheet: ScoreSheet) -> Placement:
         clone = unit.clone
         assert clone is not None
+        ctx = self.ctx
+        first = unit.members[0].id
+        everywhere = [*ctx.current.get(first, [])]
+        # instances on nodes in maintenance are unmanaged: they stay exactly as they are
+        fixed = self._as_instances(unit, [i for m in unit.members
+                                          for i in ctx.current.get(m.id, [])
+                                          if self._in_maintenance(i.node)])
         stop = self._stop_reason(unit, sheet)
         if stop:
-            return Placement([], stop)
-        ctx = self.ctx
+            return Placement(fixed, stop)
         limit = unit.clone_max(len(ctx.nodes))
         per_node = max(1, clone.clone_node_max)
         eligible = sheet.eligible(ctx.usable)
         optimal = max(1, limit // max(1, sum(ctx.available.values())))
         counts: dict[str, int] = defaultdict(int)
-        first = unit.members[0].id
         stickiness = unit.member_meta[0].stickiness if unit.managed else 0
-        running = [i for i in ctx.current.get(first, [])]
+        running = [i for i in everywhere if not self._in_maintenance(i.node)]
         healthy = [i.node for i in running if not i.failed]
         failed = {i.node for i in running if i.failed}
         nodes: list[str] = []
+        limit = max(0, limit - len(fixed))
         for node in sorted(healthy, key=lambda n: (-sheet.score(n), n)):
             if len(nodes) >= limit or node not in eligible:
                 continue
@@ -332,14 +361,16 @@ class Assigner:
             self.load[node] += len(members)
             instances.append(Instance(node, members, Role.STARTED))
         if clone.promotable:
-            self._promote(unit, instances)
+            self._promote(unit, instances, fixed)
+        instances += fixed
+        limit += len(fixed)
         placed = ", ".join(sorted(i.node for i in instances)) or "nowhere"
         why = (f"{len(instances)} of clone-max {limit} instance(s) on {placed}")
         if len(instances) < limit:
             why += f" (only {len(eligible)} node(s) can run it)"
         return Placement(sorted(instances, key=lambda i: ctx.nodes.index(i.node)), why)
 
-    def _promote(self, unit: Unit, instances: list[Instance]) -> None:
+    def _promote(self, unit: Unit, instances: list[Instance], fixed: list[Instance]) -> None:
         clone = unit.clone
         assert clone is not None
         ctx = self.ctx
@@ -372,11 +403,19 @@ class Assigner:
                     if weight > 0:
                         sheet.add(node, weight, f"colocation {c.id}: preference of {c.resource}")
         currently = {i.node for i in ctx.current.get(first, []) if i.role is Role.PROMOTED}
+        if ctx.freeze:
+            for node in priority:
+                if node not in currently:
+                    sheet.add(node, -INFINITY, "no quorum and no-quorum-policy=freeze: "
+                                               "nothing new is promoted")
         order = sorted(instances, key=lambda i: (-sheet.score(i.node), i.node not in currently,
                                                  ctx.nodes.index(i.node)))
         promoted_max = 0 if unit.no_promotion else clone.promoted_max
         per_node: dict[str, int] = defaultdict(int)
-        promoted = 0
+        for inst in fixed:
+            if inst.role is Role.PROMOTED:
+                per_node[inst.node] += 1
+        promoted = sum(per_node.values())
         for inst in order:
             inst.role = Role.UNPROMOTED
             if (promoted < promoted_max and sheet.score(inst.node) >= 0

@@ -31,6 +31,7 @@ class Action:
     resource: str | None  # primitive id; None for fence
     reason: str
     after: tuple[int, ...] = ()
+    copy: int = 0  # which copy, for a clone running several times on one node
 
 
 class ChangeKind(enum.StrEnum):
