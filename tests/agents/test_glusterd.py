@@ -160,11 +160,19 @@ def test_missing_binary_is_reported_as_not_installed(glusterd: OcfAgent) -> None
         assert "/nonexistent/glusterd" in result.exit_reason
 
 
-def test_probe_without_the_binary_reports_not_running(make_agent, ns: Netns,  # type: ignore[no-untyped-def]
-                                                      workdir: Path) -> None:
+@pytest.mark.parametrize("interval", ["0", "10000"], ids=["probe", "recurring"])
+def test_monitor_without_the_binary_reports_a_stopped_glusterd_as_not_running(  # type: ignore[no-untyped-def]
+        make_agent, ns: Netns, workdir: Path, interval: str) -> None:
     agent: OcfAgent = make_agent("glusterd", ns, {"working_directory": str(workdir / "other")})
-    result = agent.run("monitor", binary="/nonexistent/glusterd", CRM_meta_interval="0")
+    result = agent.run("monitor", binary="/nonexistent/glusterd", CRM_meta_interval=interval)
     assert result.rc == OCF_NOT_RUNNING, result
+
+
+def test_monitor_of_a_running_glusterd_without_the_cli_is_not_installed(
+        glusterd: OcfAgent) -> None:
+    result = glusterd.run("monitor", cli_binary="/nonexistent/gluster")
+    assert result.rc == OCF_ERR_INSTALLED, result
+    assert "/nonexistent/gluster" in result.exit_reason
 
 
 def test_working_directory_on_a_file_is_a_configuration_error(glusterd: OcfAgent,

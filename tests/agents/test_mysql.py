@@ -254,9 +254,19 @@ def test_missing_server_binary_is_reported_as_not_installed(spare: OcfAgent) -> 
         assert "/nonexistent/mariadbd" in result.exit_reason
 
 
-def test_probe_without_the_binary_reports_not_running(spare: OcfAgent) -> None:
-    result = spare.run("monitor", binary="/nonexistent/mariadbd", CRM_meta_interval="0")
+@pytest.mark.parametrize("interval", ["0", "10000"], ids=["probe", "recurring"])
+def test_monitor_without_the_binary_reports_a_stopped_server_as_not_running(
+        spare: OcfAgent, interval: str) -> None:
+    result = spare.run("monitor", binary="/nonexistent/mariadbd", CRM_meta_interval=interval)
     assert result.rc == OCF_NOT_RUNNING, result
+
+
+def test_monitor_of_a_running_server_without_the_client_is_not_installed(
+        pair: tuple[Node, Node]) -> None:
+    a, _ = pair
+    result = a.agent.run("monitor", client_binary="/nonexistent/mariadb")
+    assert result.rc == OCF_ERR_INSTALLED, result
+    assert "/nonexistent/mariadb" in result.exit_reason
 
 
 def test_datadir_on_a_file_is_a_configuration_error(spare: OcfAgent, workdir: Path) -> None:
