@@ -627,13 +627,26 @@ DEMO_CONFIG = REPO / "examples" / "demo" / "cluster.yaml"
 DEMO_STATE = REPO / "examples" / "demo" / "state.json"
 
 
+def demo_without_stonith(tmp_path: Path) -> Path:
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    assert "stonith-enabled: true" in text
+    path = tmp_path / "no-stonith.yaml"
+    path.write_text(text.replace("stonith-enabled: true", "stonith-enabled: false"),
+                    encoding="utf-8")
+    return path
+
+
 @tier0
-def test_demo_node_down_reaches_the_scheduler_clean_without_stonith() -> None:
+def test_demo_node_down_is_unclean_with_stonith_and_clean_without(tmp_path: Path) -> None:
     scheduler = RecordingScheduler()
     result = hactl([str(DEMO_CONFIG), "--state", str(DEMO_STATE), "--node-down", "n1"],
                    scheduler)
     assert result.exit_code == 0, result.output
-    [state] = scheduler.states
+    assert scheduler.states[0].node("n1") == NodeState("n1", online=False, unclean=True)
+    result = hactl([str(demo_without_stonith(tmp_path)), "--state", str(DEMO_STATE),
+                    "--node-down", "n1"], scheduler)
+    assert result.exit_code == 0, result.output
+    state = scheduler.states[1]
     assert state.node("n1") == NodeState("n1", online=False, unclean=False)
     assert ResourceInstance("vip", "n1") in state.resources
     assert state.quorate
@@ -651,8 +664,8 @@ def test_without_state_the_scheduler_sees_a_fresh_cluster_at_the_current_time() 
 
 
 @tier0
-def test_configuration_warnings_go_to_stderr() -> None:
-    result = hactl([str(DEMO_CONFIG), "--format", "json"])
+def test_configuration_warnings_go_to_stderr(tmp_path: Path) -> None:
+    result = hactl([str(demo_without_stonith(tmp_path)), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert "CONFIG_STONITH_DISABLED" in result.stderr
     assert "CONFIG_STONITH_DISABLED" not in result.stdout
@@ -710,13 +723,14 @@ def test_demo_as_it_is_keeps_web_on_n1_and_changes_nothing() -> None:
 
 
 @tier0
-def test_demo_node_down_n1_moves_the_web_group_to_n2() -> None:
+def test_demo_node_down_n1_fences_it_and_moves_the_web_group_to_n2() -> None:
     data = demo_json("--node-down", "n1")
     assert (data["placement"]["vip"], data["placement"]["haproxy"]) == ("n2", "n2")
     web = [a for a in data["actions"] if a["resource"] in ("vip", "haproxy")]
-    assert [(a["resource"], a["to"]) for a in web] == [("vip", "n2"), ("haproxy", "n2")]
+    assert [(a["resource"], a["action"], a["from"], a["to"]) for a in web] == [
+        ("vip", "move", "n1", "n2"), ("haproxy", "move", "n1", "n2")]
     assert all(a["reason"] for a in data["actions"])
-    assert data["fence"] == []  # the demo runs without stonith
+    assert data["fence"] == ["n1"]
 
 
 @tier0

@@ -299,7 +299,7 @@ class Assigner:
             return f"stays on {best} (score {score})"
         lead = ""
         if current and current not in ranked:
-            why = self.ctx.unavailable.get(current) or "its score there is negative"
+            why = self.ctx.unavailable.get(current) or self._worst_part(sheet, current)
             lead = f"{current} cannot run it ({why}); "
         elif current:
             return (f"{best} scores higher ({score}) than {current} "
@@ -309,6 +309,14 @@ class Assigner:
             return (f"{lead}placed on {best} (score {score}, tied with {others[0]}: "
                     "fewer resources assigned, or first by name)")
         return f"{lead}placed on {best} (best score, {score})"
+
+    @staticmethod
+    def _worst_part(sheet: ScoreSheet, node: str) -> str:
+        parts = sheet.parts.get(node)
+        if not sheet.is_allowed(node) or not parts:
+            return "no location constraint allows it there"
+        worst = min(parts, key=lambda p: p.score)
+        return f"{worst.source}: {format_score(worst.score)}"
 
     # --- clones ----------------------------------------------------------------------
 
