@@ -232,6 +232,26 @@ def test_deep_monitor_reads_the_test_table(pair: tuple[Node, Node]) -> None:
     assert a.agent.run("monitor", test_table="shop.no_such_table").rc == healthy
 
 
+def test_failover_after_the_primary_dies_keeps_what_reached_the_replica(
+        pair: tuple[Node, Node]) -> None:
+    a, b = pair  # node-b is the primary since the switch-over
+    sql(b.ns, b.socket, "INSERT INTO shop.orders VALUES (8, 'node-b')")
+    assert wait_for_value(a.ns, a.socket, ORDERS, "8") == "8"
+    pid = b.agent.pid_from(b.pidfile)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=20)
+    assert b.agent.run("monitor").rc == OCF_NOT_RUNNING
+
+    assert a.agent.run("promote").rc == OCF_SUCCESS
+    assert a.agent.run("monitor").rc == OCF_RUNNING_PROMOTED
+    sql(a.ns, a.socket, "INSERT INTO shop.orders VALUES (9, 'node-a')")
+    # The old primary comes back as a replica of the new one.
+    assert b.agent.run("start", primary_host=a.address).rc == OCF_SUCCESS
+    assert b.agent.run("monitor").rc == OCF_SUCCESS
+    assert wait_for_value(b.ns, b.socket, ORDERS, "9") == "9"
+    assert order_ids(a) == order_ids(b) == [str(i) for i in range(1, 10)]
+
+
 def test_promote_of_a_stopped_copy_reports_not_running(pair: tuple[Node, Node]) -> None:
     a, _ = pair
     assert a.agent.run("stop").rc == OCF_SUCCESS
