@@ -72,6 +72,7 @@ def _bool(value: bool) -> str:
 class _Writer:
     def __init__(self, now: float = 0.0) -> None:
         self.used: set[str] = set()
+        self.primitives: dict[str, Primitive] = {}
         # operations are recorded as done "now": an older failure could already have
         # expired (failure-timeout), and Pacemaker would then ignore the failed operation
         self.now = now
@@ -299,8 +300,7 @@ class _Writer:
         lrm = ET.SubElement(element, "lrm", id=node_id)
         lrm_resources = ET.SubElement(lrm, "lrm_resources")
         for instance in instances:
-            primitive = next((p for p in config.primitives() if p.id == instance.resource),
-                             None)
+            primitive = self.primitives.get(instance.resource)
             agent = primitive.agent if primitive else None
             lrm_resource = ET.SubElement(lrm_resources, "lrm_resource", {
                 "id": instance.resource, "type": agent.type if agent else "Dummy",
@@ -359,6 +359,7 @@ class _Writer:
 
     def status(self, cib: ET.Element, config: ClusterConfig, state: ClusterState) -> None:
         status = ET.SubElement(cib, "status")
+        self.primitives = {p.id: p for p in config.primitives()}
         call_ids: dict[str, int] = {}
         by_node: Mapping[str, NodeState] = {n.name: n for n in state.nodes}
         for node in config.nodes:
