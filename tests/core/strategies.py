@@ -13,7 +13,9 @@ What is generated is always valid:
 * the state respects clone-max, clone-node-max and promoted-max, runs a non-clone
   primitive on at most one node, runs group members as a prefix on one node, and puts
   nothing on a node that left cleanly (offline, not unclean);
-* every failed instance has a recent fail count on its node.
+* every failed instance has a recent fail count on its node;
+* promotable clones get promotion scores (``master-<primitive>`` node attributes) on
+  some nodes, as their agent would set them.
 
 ``encode`` / ``decode`` turn the inputs into JSON and back, so that an example can be
 replayed in another process (the determinism test runs the scheduler under several
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -45,6 +47,7 @@ from hafailover.config.model import (
     Location,
     Meta,
     Node,
+    NoQuorumPolicy,
     Operation,
     Order,
     OrderKind,
@@ -105,16 +108,53 @@ def _permutation(values: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
 # --- resources -------------------------------------------------------------------------
 
 
-def _meta(draw: st.DrawFn, *, promotable: bool = False, top: bool = True) -> Meta:
-    roles: list[str] = ["Started"] * 8 + ["Stopped"]
-    if promotable:
-        roles += ["Unpromoted", "Promoted"]
-    return Meta(
-        target_role=_pick(draw, *roles) if top else "Started",
-        resource_stickiness=_pick(draw, None, None, 0, 10, 100, INFINITY),
-        migration_threshold=_pick(draw, None, None, None, 1, 2, 3),
-        failure_timeout=_pick(draw, None, None, None, 60.0),
+def _metas(target_roles: tuple[str, ...]) -> tuple[Meta, ...]:
+    """Every combination of the meta-attributes we vary, plain ones first (shrinking
+    goes there); drawn as one choice, which keeps generation fast."""
+    return tuple(
+        Meta(target_role=role, resource_stickiness=stickiness,  # type: ignore[arg-type]
+             migration_threshold=threshold, failure_timeout=timeout)
+        for role in target_roles
+        for stickiness in (None, None, 0, 10, 100, INFINITY)
+        for threshold in (None, None, None, 1, 2, 3)
+        for timeout in (None, None, None, 60.0)
     )
+
+
+_ROLES = ("Started",) * 8 + ("Stopped",)
+TOP_METAS = _metas(_ROLES)
+PROMOTABLE_METAS = _metas((*_ROLES, "Unpromoted", "Promoted"))
+INNER_METAS = _metas(("Started",))
+MEMBER_METAS = tuple(
+    Meta(target_role=role, migration_threshold=threshold)
+    for role in ("Started",) * 9 + ("Stopped",)
+    for threshold in (None, None, None, None, 1, 2)
+)
+NODE_ATTRIBUTES = tuple(
+    {**({"role": role} if role else {}), **({"rack": rack} if rack else {})}
+    for role in (*NODE_ROLES, *NODE_ROLES, None)
+    for rack in (None, "r1", "r2")
+)
+CLONE_SHAPES = tuple(
+    (clone_max, node_max, promoted_max)
+    for clone_max in (None, None, 1, 2, 3)
+    for node_max in (1, 1, 1, 2)
+    for promoted_max in (1, 1, 2)
+)
+
+
+_TOP_META = st.sampled_from(TOP_METAS)
+_PROMOTABLE_META = st.sampled_from(PROMOTABLE_METAS)
+_INNER_META = st.sampled_from(INNER_METAS)
+_MEMBER_META = st.sampled_from(MEMBER_METAS)
+_NODE_ATTRIBUTES = st.sampled_from(NODE_ATTRIBUTES)
+_CLONE_SHAPE = st.sampled_from(CLONE_SHAPES)
+
+
+def _meta(draw: st.DrawFn, *, promotable: bool = False, top: bool = True) -> Meta:
+    if not top:
+        return draw(_INNER_META)
+    return draw(_PROMOTABLE_META if promotable else _TOP_META)
 
 
 def _primitive(rid: str, meta: Meta, agent: AgentRef = DUMMY) -> Primitive:
@@ -128,10 +168,7 @@ def _primitive(rid: str, meta: Meta, agent: AgentRef = DUMMY) -> Primitive:
 
 def _member_meta(draw: st.DrawFn) -> Meta:
     """Group members: mostly plain, sometimes stopped or with their own threshold."""
-    return Meta(
-        target_role=_pick(draw, *("Started",) * 9, "Stopped"),
-        migration_threshold=_pick(draw, None, None, None, None, 1, 2),
-    )
+    return draw(_MEMBER_META)
 
 
 def _group(draw: st.DrawFn, gid: str, *, top: bool) -> Group:
@@ -154,14 +191,14 @@ def _resource(draw: st.DrawFn, index: int) -> Resource:
         child: Primitive | Group = _group(draw, f"{cid}-grp", top=False)
     else:
         child = _primitive(f"{cid}-rsc", Meta(), STATEFUL if promotable else DUMMY)
-    clone_max = _pick(draw, None, None, 1, 2, 3)
+    clone_max, node_max, promoted_max = draw(_CLONE_SHAPE)
     return Clone(
         id=cid,
         child=child,
         clone_max=clone_max,
-        clone_node_max=_pick(draw, 1, 1, 1, 2),
+        clone_node_max=node_max,
         promotable=promotable,
-        promoted_max=_pick(draw, 1, 1, 2) if promotable else 1,
+        promoted_max=promoted_max if promotable else 1,
         promoted_node_max=1,
         meta=_meta(draw, promotable=promotable),
     )
@@ -311,17 +348,23 @@ def _failures(
 
 
 @st.composite
-def cluster_inputs(draw: st.DrawFn) -> tuple[ClusterConfig, ClusterState]:
-    """A valid (configuration, state) pair for ``schedule``."""
+def cluster_inputs(
+    draw: st.DrawFn,
+    *,
+    quorate: bool | None = None,
+    no_quorum_policy: NoQuorumPolicy | None = None,
+    symmetric_cluster: bool | None = None,
+) -> tuple[ClusterConfig, ClusterState]:
+    """A valid (configuration, state) pair for ``schedule``.
+
+    The keyword arguments pin a cluster-wide setting, for properties that only apply
+    under it (drawing it and discarding the rest would waste most examples).
+    """
     n_nodes = _int(draw, 1, 6)
     names = tuple(f"n{i + 1}" for i in range(n_nodes))
     nodes: list[Node] = []
     for i, name in enumerate(names):
-        attributes: dict[str, str] = {}
-        if _int(draw, 0, 4) > 0:
-            attributes["role"] = _pick(draw, *NODE_ROLES)
-        if _coin(draw):
-            attributes["rack"] = _pick(draw, "r1", "r2")
+        attributes = draw(_NODE_ATTRIBUTES)
         nodes.append(Node(name=name, node_id=i + 1,
                           addresses=frozen_map({"ring0": f"10.0.0.{i + 1}"}),
                           attributes=frozen_map(attributes)))
@@ -345,12 +388,21 @@ def cluster_inputs(draw: st.DrawFn) -> tuple[ClusterConfig, ClusterState]:
 
     resources = tuple(_resource(draw, i + 1) for i in range(_int(draw, 1, 7)))
     constraints = _constraints(draw, resources, names)
+    # promotion scores, as a promotable agent sets them (crm_master): master-<primitive>
+    for clone in resources:
+        if isinstance(clone, Clone) and clone.promotable:
+            for i, ns in enumerate(node_states):
+                score = _pick(draw, None, None, "5", "10", "100")
+                if score is not None:
+                    node_states[i] = replace(ns, attributes=frozen_map(
+                        {**ns.attributes, f"master-{clone.child.id}": score}))
     primitive_ids = [p.id for r in resources for p in _primitives_of(r)]
 
     properties = Properties(
-        no_quorum_policy=_pick(draw, "stop", "freeze", "ignore"),
+        no_quorum_policy=no_quorum_policy or _pick(draw, "stop", "freeze", "ignore"),
         stonith_enabled=_pick(draw, True, True, False),
-        symmetric_cluster=_pick(draw, True, True, False),
+        symmetric_cluster=(symmetric_cluster if symmetric_cluster is not None
+                           else _pick(draw, True, True, False)),
     )
     defaults = ResourceDefaults(
         resource_stickiness=_pick(draw, 0, 0, 50, 100),
@@ -383,7 +435,7 @@ def cluster_inputs(draw: st.DrawFn) -> tuple[ClusterConfig, ClusterState]:
         nodes=tuple(node_states),
         resources=tuple(placed),
         failures=failures,
-        quorate=_pick(draw, True, True, True, False),
+        quorate=quorate if quorate is not None else _pick(draw, True, True, True, False),
         now=NOW,
         runtime_locations=runtime,
     )
