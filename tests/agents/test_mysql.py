@@ -8,6 +8,7 @@ them, and that a switch-over loses none.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -257,6 +258,23 @@ def test_promote_of_a_stopped_copy_reports_not_running(pair: tuple[Node, Node]) 
     assert a.agent.run("stop").rc == OCF_SUCCESS
     assert a.agent.run("promote").rc == OCF_NOT_RUNNING
     assert a.agent.run("start").rc == OCF_SUCCESS
+
+
+def test_start_replaces_a_hung_server(pair: tuple[Node, Node]) -> None:
+    a, _ = pair
+    hung = a.agent.pid_from(a.pidfile)
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        assert a.agent.run("monitor").rc == OCF_ERR_GENERIC
+        # A short operation timeout: the stuck server ignores SIGTERM until it is killed.
+        result = a.agent.run("start", timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(hung, signal.SIGCONT)
+    assert result.rc == OCF_SUCCESS, result
+    assert a.agent.pid_from(a.pidfile) != hung
+    assert a.agent.run("monitor").rc == OCF_SUCCESS
+    assert scalar(a.ns, a.socket, ORDERS) == "9"
 
 
 # Configuration and installation errors: no running server needed.
