@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from hafailover.config.model import Colocation, Location, Role
 from hafailover.core.context import Context
 from hafailover.core.rules import rule_matches
-from hafailover.core.scores import INFINITY, format_score, parse_score
+from hafailover.core.scores import INFINITY, add_scores, format_score, parse_score
 from hafailover.core.scoring import ScoreSheet
 from hafailover.core.state import ResourceInstance
 from hafailover.core.units import Unit
@@ -151,36 +151,76 @@ class Assigner:
             if c.resource_role not in ROLE_FREE:
                 continue  # a role-specific colocation decides promotion, not placement
             self.assign(self.units[c.with_resource])
+            if c.with_resource not in self.placed:
+                continue  # a colocation loop: Pacemaker skips a target not yet placed
             archive = sheet.copy() if -INFINITY < c.score < 0 else None
             self._apply_colocation(sheet, c, self.nodes_of(c.with_resource, c.with_role))
             if archive is not None and not sheet.eligible(self.ctx.usable):
                 sheet = archive
+        parent = self.base[unit.id].copy() if unit.is_clone else None
         for c in self.as_primary[unit.id]:
-            merged = sheet.copy()
-            self._merge_preferences(merged, self.units[c.resource], c.score / INFINITY,
-                                    {unit.id}, f"colocation {c.id}")
-            if merged.eligible(self.ctx.usable):
-                sheet = merged
-        if self.ctx.freeze:
-            self._freeze(unit, sheet)
+            dependent = self.units[c.resource]
+            source = f"colocation {c.id}"
+            sheet = self._merge(sheet, dependent, c.score / INFINITY, {unit.id}, source)
+            if parent is not None:
+                parent = self._merge(parent, dependent, c.score / INFINITY, {unit.id},
+                                     source, only_positive=True)
         self.sheets[unit.id] = sheet
         pinned = self._pinned(unit)
         if pinned is not None:
             self.placed[unit.id] = pinned
-        elif unit.is_clone:
-            self.placed[unit.id] = self._distribute(unit, sheet)
+        elif parent is not None:
+            self.placed[unit.id] = self._distribute(unit, sheet, parent)
         else:
             self.placed[unit.id] = self._choose(unit, sheet)
         self._busy.discard(unit.id)
 
-    def _freeze(self, unit: Unit, sheet: ScoreSheet) -> None:
-        """No quorum, no-quorum-policy=freeze: a resource may stay where it runs (or be
-        stopped), nothing starts anywhere new."""
-        running = {i.node for i in self.ctx.current.get(unit.members[0].id, [])}
+    def _cannot_start(self, primitive: str) -> bool:
+        """No quorum with no-quorum-policy=freeze: what runs nowhere may not start
+        (Pacemaker refuses to "elevate" a resource's role; running ones may move)."""
+        return self.ctx.freeze and not self.ctx.current.get(primitive)
+
+    def _merge(self, target: ScoreSheet, dependent: Unit, factor: float, seen: set[str],
+               source: str, *, only_positive: bool = False) -> ScoreSheet:
+        """Take in a dependent's node preferences, scaled by ``factor``, and recursively
+        those of its own dependents; rolled back when it would leave nowhere to run.
+
+        Pacemaker's merge_weights: a product is rounded, and never rounded away to 0
+        (it becomes 1 with the sign of the factor); a negative preference of an
+        anti-colocated dependent is not turned into a positive one.
+        """
+        if dependent.id in seen or factor == 0:
+            return target
+        work = target.copy()
+        theirs = self.base[dependent.id]
+        usable = set(self.ctx.usable)
+        raised: list[str] = []
         for node in self.ctx.nodes:
-            if node not in running:
-                sheet.add(node, -INFINITY, "no quorum and no-quorum-policy=freeze: "
-                                           "nothing starts where it does not run")
+            if not work.is_allowed(node):
+                continue
+            score = theirs.score(node) if node in usable else -INFINITY
+            if factor < 0 and score < 0:
+                continue
+            product = factor * score
+            weight = int(product - 0.5) if product < 0 else int(product + 0.5)
+            if weight == 0 and score != 0:
+                weight = 1 if factor > 0 else -1
+            current = work.score(node)
+            if only_positive and add_scores(weight, current) < 0:
+                if current > 0:
+                    raised.append(node)
+                continue
+            work.add(node, weight, f"{source}: preference of {dependent.id}")
+        if not work.eligible(self.ctx.usable):
+            return target
+        sign = -1 if factor < 0 else 1
+        for c in self.as_primary[dependent.id]:
+            work = self._merge(work, self.units[c.resource], sign * c.score / INFINITY,
+                               seen | {dependent.id}, f"colocation {c.id}",
+                               only_positive=only_positive)
+        for node in raised:
+            work.add(node, 1 - work.score(node), f"{source}: kept usable")
+        return work
 
     def _apply_colocation(self, sheet: ScoreSheet, c: Colocation, nodes: set[str]) -> None:
         where = f"{c.with_resource}" + (f" ({c.with_role.value})" if c.with_role else "")
@@ -190,24 +230,6 @@ class Assigner:
                     sheet.add(node, -INFINITY, f"colocation {c.id}: {where} is not here")
             elif node in nodes:
                 sheet.add(node, c.score, f"colocation {c.id}: {where} is here")
-
-    def _merge_preferences(self, target: ScoreSheet, dependent: Unit, factor: float,
-                           seen: set[str], source: str) -> None:
-        """Take in a dependent's node preferences, scaled (Pacemaker's merge_weights)."""
-        if dependent.id in seen or factor == 0:
-            return
-        seen = seen | {dependent.id}
-        theirs = self.base[dependent.id]
-        for node in self.ctx.nodes:
-            score = theirs.score(node)
-            if factor < 0 and score < 0:
-                continue
-            weight = int(factor * score)
-            if weight:
-                target.add(node, weight, f"{source}: preference of {dependent.id}")
-        for c in self.as_primary[dependent.id]:
-            self._merge_preferences(target, self.units[c.resource],
-                                    factor * c.score / INFINITY, seen, f"colocation {c.id}")
 
     def _pinned(self, unit: Unit) -> Placement | None:
         """Units left exactly as they are: unmanaged, blocked, on a maintenance node
@@ -276,6 +298,8 @@ class Assigner:
                 and sheet.score(current) == sheet.score(best)):
             best = current
         members = self._members_on(unit, best)
+        if not members:
+            return Placement([], self._member_stop_reason(unit, best))
         self.load[best] += len(members)
         why = self._choice_reason(sheet, ranked, best, current)
         return Placement([Instance(best, members, Role.STARTED)], why)
@@ -284,13 +308,21 @@ class Assigner:
         """The prefix of a group's members that can run on the group's node."""
         members = []
         for member, meta in zip(unit.members, unit.member_meta, strict=True):
-            if meta.stopped or (
+            if meta.stopped or self._cannot_start(member.id) or (
                     node in self.ctx.failed_nodes.get(member.id, ())
                     and self._failure_ban(member.id, node, meta.migration_threshold,
                                           meta.failure_timeout)):
                 break
             members.append(member.id)
         return members
+
+    def _member_stop_reason(self, unit: Unit, node: str) -> str:
+        first, meta = unit.members[0], unit.member_meta[0]
+        if meta.stopped:
+            return "target-role is Stopped"
+        if self._cannot_start(first.id):
+            return "no quorum and no-quorum-policy=freeze: it does not run, so it cannot start"
+        return f"{first.id} cannot run on {node}"
 
     def _choice_reason(self, sheet: ScoreSheet, ranked: list[str], best: str,
                        current: str | None) -> str:
@@ -320,7 +352,10 @@ class Assigner:
 
     # --- clones ----------------------------------------------------------------------
 
-    def _distribute(self, unit: Unit, sheet: ScoreSheet) -> Placement:
+    def _distribute(self, unit: Unit, sheet: ScoreSheet, parent: ScoreSheet) -> Placement:
+        """Place a clone's instances. ``sheet`` holds the instances' scores (with the
+        clone's colocations); ``parent`` the clone's own, which must not be negative
+        where an instance runs (Pacemaker's can_run_instance)."""
         clone = unit.clone
         assert clone is not None
         ctx = self.ctx
@@ -335,7 +370,7 @@ class Assigner:
             return Placement(fixed, stop)
         limit = unit.clone_max(len(ctx.nodes))
         per_node = max(1, clone.clone_node_max)
-        eligible = sheet.eligible(ctx.usable)
+        eligible = [n for n in sheet.eligible(ctx.usable) if parent.score(n) >= 0]
         optimal = max(1, limit // max(1, sum(ctx.available.values())))
         counts: dict[str, int] = defaultdict(int)
         stickiness = unit.member_meta[0].stickiness if unit.managed else 0
@@ -344,6 +379,8 @@ class Assigner:
         failed = {i.node for i in running if i.failed}
         nodes: list[str] = []
         limit = max(0, limit - len(fixed))
+        if ctx.freeze:  # no new instance may start: only the running ones can be placed
+            limit = min(limit, len(running))
         for node in sorted(healthy, key=lambda n: (-sheet.score(n), n)):
             if len(nodes) >= limit or node not in eligible:
                 continue
@@ -402,7 +439,15 @@ class Assigner:
         for c in self.as_dependent[unit.id]:
             if c.resource_role is Role.PROMOTED:
                 self.assign(self.units[c.with_resource])
-                self._apply_colocation(sheet, c, self.nodes_of(c.with_resource, c.with_role))
+                if c.with_resource not in self.placed:
+                    continue
+                there = self.nodes_of(c.with_resource, c.with_role)
+                where = f"{c.with_resource}" + (f" ({c.with_role.value})" if c.with_role else "")
+                for node in priority:
+                    if node in there:
+                        sheet.add(node, c.score, f"colocation {c.id}: {where} is here")
+                    elif c.score >= INFINITY:
+                        sheet.add(node, -INFINITY, f"colocation {c.id}: {where} is not here")
         for c in self.as_primary[unit.id]:
             if c.with_role is Role.PROMOTED and c.score > 0:
                 dependent = self.base[c.resource]
