@@ -62,9 +62,19 @@ def test_demo_cluster_loads_with_its_nodes_resources_and_constraints() -> None:
     assert config.constraints.orders[0].kind == "Optional"
 
 
-def test_the_demo_only_warns_that_fencing_is_disabled() -> None:
+def test_the_demo_loads_without_any_report() -> None:
     result = load_config_file(DEMO)
 
+    assert result.config is not None
+    assert result.reports == ()
+
+
+def test_fencing_disabled_is_a_warning_not_an_error() -> None:
+    text = DEMO.read_text(encoding="utf-8").replace("stonith-enabled: true",
+                                                    "stonith-enabled: false")
+    result = load_config_text(text, "demo.yaml")
+
+    assert result.config is not None
     assert [(r.code, r.severity) for r in result.reports] == [
         ("CONFIG_STONITH_DISABLED", Severity.WARNING)]
 
