@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
+import hafailover
 from core.strategies import cluster_inputs, decode, encode
 from hafailover.config.model import (
     Clone,
@@ -621,10 +622,11 @@ def test_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs.json"
     inputs.write_text(json.dumps([encode(pair) for pair in examples]))
     tests_dir = Path(__file__).resolve().parent.parent
+    source_dir = Path(hafailover.__file__).resolve().parent.parent  # the package under test
+    path = os.pathsep.join([str(tests_dir), str(source_dir), os.environ.get("PYTHONPATH", "")])
     outputs = {}
     for seed in ("0", "1", "random"):
-        env = {**os.environ, "PYTHONHASHSEED": seed,
-               "PYTHONPATH": os.pathsep.join([str(tests_dir), os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": path}
         proc = subprocess.run([sys.executable, __file__, str(inputs)], env=env,
                               capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
