@@ -55,6 +55,7 @@ class GraphBuilder:
         self.by_resource: dict[str | None, list[int]] = defaultdict(list)
         self.changes: list[Change] = []
         self.unit_of: dict[str, Unit] = {m.id: u for u in units for m in u.members}
+        self.position = {n: i for i, n in enumerate(ctx.nodes)}
 
     # --- actions ---------------------------------------------------------------------
 
@@ -113,7 +114,9 @@ class GraphBuilder:
         target = self._target(resource, placement)
         stops: list[ResourceInstance] = []
         starts: list[tuple[str, Role]] = []
-        for node in sorted(set(current) | set(target), key=self.ctx.nodes.index):
+        for node in sorted(set(current) | set(target), key=self.position.__getitem__):
+            if self._in_maintenance(node):
+                continue  # nothing is ever done on a node in maintenance
             have = sorted(current.get(node, []), key=lambda i: i.role is not Role.PROMOTED)
             want = target.get(node, [])
             for copy, inst in enumerate(have):
@@ -156,6 +159,10 @@ class GraphBuilder:
             self._add(ActionKind.PROMOTE, node, resource, "highest promotion priority", copy)
             self.changes.append(Change(ChangeKind.PROMOTE, resource, node, node,
                                        self._promotion_reason(unit, node)))
+
+    def _in_maintenance(self, node: str) -> bool:
+        state = self.ctx.node_states.get(node)
+        return state is not None and state.maintenance
 
     def _stop_reason(self, node: str, placement: Placement) -> str:
         why = self.ctx.unavailable.get(node)
@@ -226,7 +233,8 @@ class GraphBuilder:
                     for inst in self.ctx.current.get(then, []):
                         copy = copies[inst.node]
                         copies[inst.node] += 1
-                        if same_node and inst.node not in nodes:
+                        if (same_node and inst.node not in nodes) or self._in_maintenance(
+                                inst.node):
                             continue
                         if (ActionKind.STOP, then, inst.node, copy) in self.index:
                             continue

@@ -73,7 +73,8 @@ class Assigner:
 
     # --- scores before colocation --------------------------------------------------
 
-    def _base_sheet(self, unit: Unit) -> ScoreSheet:
+    def _base_sheet(self, unit: Unit, *, sticky: bool = True) -> ScoreSheet:
+        """Locations, stickiness (unless ``sticky`` is false) and fail-count bans."""
         ctx = self.ctx
         sheet = ScoreSheet(ctx.nodes, opt_in=not ctx.config.properties.symmetric_cluster)
         for loc in self.locations[unit.id]:
@@ -85,7 +86,8 @@ class Assigner:
             contribution: list[tuple[str, int, str]] = []
             who = "" if len(unit.members) == 1 else f" ({member.id})"
             running = [i for i in ctx.current.get(member.id, [])]
-            if (not unit.is_clone and meta.managed and meta.stickiness and len(running) == 1
+            if (sticky and not unit.is_clone and meta.managed and meta.stickiness
+                    and len(running) == 1
                     and sheet.is_allowed(running[0].node)):
                 contribution.append((running[0].node, meta.stickiness,
                                      f"resource-stickiness{who}: running here"))
@@ -158,10 +160,16 @@ class Assigner:
             if archive is not None and not sheet.eligible(self.ctx.usable):
                 sheet = archive
         parent = self.base[unit.id].copy() if unit.is_clone else None
+        # every copy of a clone takes in a dependent's preferences only when the clone
+        # does not run everywhere, or for mandatory and negative colocations
+        all_coloc = unit.clone_max(len(self.ctx.nodes)) < len(self.ctx.usable)
         for c in self.as_primary[unit.id]:
+            if c.with_role not in ROLE_FREE:
+                continue  # with our Promoted (or Unpromoted) role: weighs on promotion only
             dependent = self.units[c.resource]
             source = f"colocation {c.id}"
-            sheet = self._merge(sheet, dependent, c.score / INFINITY, {unit.id}, source)
+            if parent is None or all_coloc or c.score < 0 or c.score >= INFINITY:
+                sheet = self._merge(sheet, dependent, c.score / INFINITY, {unit.id}, source)
             if parent is not None:
                 parent = self._merge(parent, dependent, c.score / INFINITY, {unit.id},
                                      source, only_positive=True)
@@ -245,10 +253,13 @@ class Assigner:
             why = "an operation failed with on-fail=block: cleanup needed"
         elif not unit.is_clone and any(self._in_maintenance(i.node) for i in instances):
             why = "it runs on a node in maintenance"
-        elif stranded:
-            # it may still run there: neither stopped (unreachable) nor started elsewhere
-            return Placement([], f"left alone: it may still run on {stranded[0].node}, "
-                                 "which is unclean and cannot be fenced now", pinned=True)
+        elif stranded and not unit.is_clone:
+            # it may still run there: neither stopped (unreachable) nor started elsewhere;
+            # instances on nodes in maintenance stay as they are
+            kept = [i for i in instances if self._in_maintenance(i.node)]
+            return Placement(self._as_instances(unit, kept),
+                             f"left alone: it may still run on {stranded[0].node}, "
+                             "which is unclean and cannot be fenced now", pinned=True)
         if why is None:
             return None
         return Placement(self._as_instances(unit, instances), f"left alone: {why}",
@@ -262,12 +273,17 @@ class Assigner:
         """Reported instances as placement instances: one per copy of the first member,
         with the members that run beside it."""
         first = unit.members[0].id
+        copies: dict[tuple[str, str], int] = defaultdict(int)
+        for inst in running:
+            copies[(inst.resource, inst.node)] += 1
+        seen: dict[str, int] = defaultdict(int)
         result: list[Instance] = []
         for inst in running:
             if inst.resource != first:
                 continue
-            members = [m.id for m in unit.members
-                       if any(i.node == inst.node and i.resource == m.id for i in running)]
+            copy = seen[inst.node]
+            seen[inst.node] += 1
+            members = [m.id for m in unit.members if copies[(m.id, inst.node)] > copy]
             result.append(Instance(inst.node, members, inst.role))
         return result
 
@@ -378,7 +394,10 @@ class Assigner:
         healthy = [i.node for i in running if not i.failed]
         failed = {i.node for i in running if i.failed}
         nodes: list[str] = []
-        limit = max(0, limit - len(fixed))
+        # copies stranded on an unclean node that cannot be fenced may still run: they
+        # count against clone-max (and promoted-max) but are not ours to place
+        stranded = ctx.stranded.get(first, [])
+        limit = max(0, limit - len(fixed) - len(stranded))
         if ctx.freeze:  # no new instance may start: only the running ones can be placed
             limit = min(limit, len(running))
         for node in sorted(healthy, key=lambda n: (-sheet.score(n), n)):
@@ -406,16 +425,19 @@ class Assigner:
             self.load[node] += len(members)
             instances.append(Instance(node, members, Role.STARTED))
         if clone.promotable:
-            self._promote(unit, instances, fixed)
+            held = [*fixed, *(Instance(i.node, [first], i.role) for i in stranded)]
+            self._promote(unit, instances, held)
         instances += fixed
-        limit += len(fixed)
+        limit += len(fixed) + len(stranded)
         placed = ", ".join(sorted(i.node for i in instances)) or "nowhere"
         why = (f"{len(instances)} of clone-max {limit} instance(s) on {placed}")
         if len(instances) < limit:
             why += f" (only {len(eligible)} node(s) can run it)"
         return Placement(sorted(instances, key=lambda i: ctx.nodes.index(i.node)), why)
 
-    def _promote(self, unit: Unit, instances: list[Instance], fixed: list[Instance]) -> None:
+    def _promote(self, unit: Unit, instances: list[Instance], held: list[Instance]) -> None:
+        """Choose the promoted instances; ``held`` are copies we do not manage (on a node
+        in maintenance, or stranded) whose Promoted role still counts."""
         clone = unit.clone
         assert clone is not None
         ctx = self.ctx
@@ -450,7 +472,10 @@ class Assigner:
                         sheet.add(node, -INFINITY, f"colocation {c.id}: {where} is not here")
         for c in self.as_primary[unit.id]:
             if c.with_role is Role.PROMOTED and c.score > 0:
-                dependent = self.base[c.resource]
+                # a dependent's stickiness is left out (a deliberate difference from
+                # Pacemaker): otherwise promotion would change once the dependent runs,
+                # and a second transition would undo what the first one decided
+                dependent = self._base_sheet(self.units[c.resource], sticky=False)
                 for node in priority:
                     weight = int(c.score / INFINITY * dependent.score(node))
                     if weight > 0:
@@ -465,7 +490,7 @@ class Assigner:
                                                  ctx.nodes.index(i.node)))
         promoted_max = 0 if unit.no_promotion else clone.promoted_max
         per_node: dict[str, int] = defaultdict(int)
-        for inst in fixed:
+        for inst in held:
             if inst.role is Role.PROMOTED:
                 per_node[inst.node] += 1
         promoted = sum(per_node.values())
@@ -513,12 +538,13 @@ class Assigner:
         placement = self.placed[unit_id]
         if placement.pinned:
             return False
-        if action == "start" and placement.instances:
-            placement.instances = []
+        managed = [i for i in placement.instances if not self._in_maintenance(i.node)]
+        if action == "start" and managed:
+            placement.instances = [i for i in placement.instances if i not in managed]
             placement.reason = why
             return True
         if action == "promote":
-            promoted = [i for i in placement.instances if i.role is Role.PROMOTED]
+            promoted = [i for i in managed if i.role is Role.PROMOTED]
             for inst in promoted:
                 inst.role = Role.UNPROMOTED
             if promoted:
