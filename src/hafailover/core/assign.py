@@ -298,8 +298,9 @@ class Assigner:
 
     def _rank(self, sheet: ScoreSheet, candidates: list[str],
               current: str | None) -> list[str]:
-        return sorted(candidates, key=lambda n: (-sheet.score(n), self.load[n],
-                                                 n != current, n))
+        scores = {n: sheet.score(n) for n in candidates}
+        load = self.load
+        return sorted(candidates, key=lambda n: (-scores[n], load[n], n != current, n))
 
     def _choose(self, unit: Unit, sheet: ScoreSheet) -> Placement:
         stop = self._stop_reason(unit, sheet)
@@ -363,8 +364,8 @@ class Assigner:
         parts = sheet.parts.get(node)
         if not sheet.is_allowed(node) or not parts:
             return "no location constraint allows it there"
-        worst = min(parts, key=lambda p: p.score)
-        return f"{worst.source}: {format_score(worst.score)}"
+        source, score = min(parts, key=lambda p: p[1])
+        return f"{source}: {format_score(score)}"
 
     # --- clones ----------------------------------------------------------------------
 
@@ -400,14 +401,15 @@ class Assigner:
         limit = max(0, limit - len(fixed) - len(stranded))
         if ctx.freeze:  # no new instance may start: only the running ones can be placed
             limit = min(limit, len(running))
-        for node in sorted(healthy, key=lambda n: (-sheet.score(n), n)):
+        score_of = {n: sheet.score(n) for n in ctx.nodes}
+        for node in sorted(healthy, key=lambda n: (-score_of[n], n)):
             if len(nodes) >= limit or node not in eligible:
                 continue
             if counts[node] >= min(per_node, optimal):
                 continue
-            free = [n for n in eligible if counts[n] < per_node]
-            best_other = max((sheet.score(n) for n in free if n != node), default=-INFINITY)
-            if sheet.score(node) + stickiness < best_other:
+            best_other = max((score_of[n] for n in eligible
+                              if n != node and counts[n] < per_node), default=-INFINITY)
+            if score_of[node] + stickiness < best_other:
                 continue
             counts[node] += 1
             nodes.append(node)
@@ -415,7 +417,7 @@ class Assigner:
             free = [n for n in eligible if counts[n] < per_node]
             if not free:
                 break
-            node = min(free, key=lambda n: (-(sheet.score(n) + (stickiness if n in failed else 0)),
+            node = min(free, key=lambda n: (-(score_of[n] + (stickiness if n in failed else 0)),
                                             self.load[n], n not in failed, n))
             counts[node] += 1
             nodes.append(node)

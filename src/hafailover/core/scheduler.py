@@ -14,14 +14,13 @@ The steps, each in its own module:
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from hafailover.config.model import ClusterConfig
 from hafailover.core.actions import GraphBuilder
 from hafailover.core.assign import Assigner
 from hafailover.core.context import build_context
+from hafailover.core.scoring import ExplainedScores
 from hafailover.core.state import ClusterState
-from hafailover.core.transition import Assignment, NodeScore, Transition
+from hafailover.core.transition import Assignment, Transition
 from hafailover.core.units import build_units
 
 
@@ -38,10 +37,6 @@ def schedule(config: ClusterConfig, state: ClusterState) -> Transition:
         for inst in assigner.placed[unit.id].instances
         for member in inst.members
     )
-    scores: dict[str, MappingProxyType[str, NodeScore]] = {
-        uid: MappingProxyType(sheet.export(ctx.unavailable))
-        for uid, sheet in assigner.sheets.items()
-    }
     notes = [*ctx.notes]
     notes.extend(f"{unit.id}: {assigner.placed[unit.id].reason}" for unit in units)
     return Transition(
@@ -49,6 +44,6 @@ def schedule(config: ClusterConfig, state: ClusterState) -> Transition:
         actions=actions,
         changes=changes,
         fenced=tuple(ctx.fence),
-        scores=MappingProxyType(scores),
+        scores=ExplainedScores(assigner.sheets, ctx.unavailable),
         notes=tuple(notes),
     )

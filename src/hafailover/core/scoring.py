@@ -12,7 +12,8 @@ for every rollback it may need).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 from hafailover.core.scores import INFINITY, add_scores
 from hafailover.core.transition import NodeScore, ScorePart
@@ -26,7 +27,7 @@ class ScoreSheet:
     def __init__(self, nodes: Sequence[str], *, opt_in: bool = False) -> None:
         self.nodes = nodes
         self.totals: dict[str, int] = {}
-        self.parts: dict[str, list[ScorePart]] = {}
+        self.parts: dict[str, list[tuple[str, int]]] = {}  # (source, score)
         # opt-in clusters: a node is allowed only once a location constraint names it;
         # None means every node is allowed (symmetric clusters)
         self.allowed: set[str] | None = set() if opt_in else None
@@ -34,8 +35,11 @@ class ScoreSheet:
     def add(self, node: str, score: int, source: str, *, allow: bool = False) -> None:
         if allow and self.allowed is not None:
             self.allowed.add(node)
-        self.totals[node] = add_scores(self.totals.get(node, 0), score)
-        self.parts.setdefault(node, []).append(ScorePart(source, score))
+        total = self.totals.get(node, 0) + score
+        if not -INFINITY < total < INFINITY or not -INFINITY < score < INFINITY:
+            total = add_scores(self.totals.get(node, 0), score)
+        self.totals[node] = total
+        self.parts.setdefault(node, []).append((source, score))
 
     def is_allowed(self, node: str) -> bool:
         return self.allowed is None or node in self.allowed
@@ -68,7 +72,7 @@ class ScoreSheet:
             parts = self.parts.get(node)
             banned = not self.is_allowed(node)
             total = self.totals.get(node, 0)
-            listed = list(parts or ())
+            listed = [ScorePart(source, score) for source, score in parts or ()]
             if banned:
                 listed.append(ScorePart("opt-in cluster: no location constraint allows it",
                                         -INFINITY))
@@ -78,3 +82,28 @@ class ScoreSheet:
                 total = -INFINITY
             result[node] = NodeScore(total, tuple(listed))
         return result
+
+
+class ExplainedScores(Mapping[str, Mapping[str, NodeScore]]):
+    """Resource -> node -> score with its parts, built from the sheets on first access.
+
+    Most transitions are never explained (the coordinator only acts on them), so the
+    scores are turned into ``NodeScore`` objects only when someone reads them.
+    """
+
+    def __init__(self, sheets: Mapping[str, ScoreSheet], unavailable: Mapping[str, str]) -> None:
+        self._sheets = dict(sheets)
+        self._unavailable = dict(unavailable)
+        self._done: dict[str, Mapping[str, NodeScore]] = {}
+
+    def __getitem__(self, resource: str) -> Mapping[str, NodeScore]:
+        if resource not in self._done:
+            self._done[resource] = MappingProxyType(
+                self._sheets[resource].export(self._unavailable))
+        return self._done[resource]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sheets)
+
+    def __len__(self) -> int:
+        return len(self._sheets)
