@@ -105,6 +105,12 @@ class OcfAgent:
                              env=self.env(overrides, int(timeout * 1000)))
         return OcfResult(result.returncode, result.stdout, result.stderr)
 
+    def started(self) -> OcfAgent:
+        """Start (a no-op when it runs) and insist on success; the agent, for chaining."""
+        result = self.run("start")
+        assert result.rc == 0, result
+        return self
+
     def ocf_tester(self, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         argv = ["ocf-tester", "-n", self.instance]
         for key, value in self.params.items():

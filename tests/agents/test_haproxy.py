@@ -87,9 +87,7 @@ def haproxy(make_agent: MakeAgent, ns: Netns, workdir: Path) -> Iterator[OcfAgen
 @pytest.fixture
 def running(haproxy: OcfAgent) -> OcfAgent:
     """The module's haproxy, started again if an earlier test left it stopped."""
-    result = haproxy.run("start")
-    assert result.rc == OCF_SUCCESS, result
-    return haproxy
+    return haproxy.started()
 
 
 def master_pid(agent: OcfAgent) -> int:

@@ -82,9 +82,7 @@ def tomcat(make_agent: MakeAgent, ns: Netns, workdir: Path) -> Iterator[OcfAgent
 @pytest.fixture
 def running(tomcat: OcfAgent) -> OcfAgent:
     """The module's tomcat, started again if an earlier test left it stopped."""
-    result = tomcat.run("start")
-    assert result.rc == OCF_SUCCESS, result
-    return tomcat
+    return tomcat.started()
 
 
 def jvm_pid(agent: OcfAgent) -> int:
