@@ -197,8 +197,8 @@ class Assigner:
         (it becomes 1 with the sign of the factor); a negative preference of an
         anti-colocated dependent is not turned into a positive one.
         """
-        if dependent.id in seen or factor == 0:
-            return target
+        if dependent.id in seen or factor == 0 or dependent.will_stop:
+            return target  # a resource to be stopped has no say in where others run
         work = target.copy()
         theirs = self.base[dependent.id]
         usable = set(self.ctx.usable)

@@ -44,6 +44,11 @@ class Unit:
     no_promotion: bool  # target-role Unpromoted on a promotable clone
 
     @property
+    def will_stop(self) -> bool:
+        """Its target role (or its first member's) is Stopped: it runs nowhere."""
+        return self.stopped or self.member_meta[0].stopped
+
+    @property
     def is_clone(self) -> bool:
         return self.clone is not None
 
