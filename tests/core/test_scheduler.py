@@ -564,3 +564,13 @@ def test_same_input_gives_the_same_output() -> None:
                  colocations=[coloc("q", "p", -INFINITY)])
     st = state(cfg, [("a", "n2"), ("x", "n3")], unclean=["n1"])
     assert schedule(cfg, st) == schedule(cfg, st)
+
+
+def test_minus_infinity_stays_minus_infinity_whatever_is_added_after() -> None:
+    cfg = config([prim("web")], nodes=("n1", "n2"),
+                 locations=[loc("web", "n1", -INFINITY),
+                            Location(id="plus", resource="web", node="n1", score=5),
+                            Location(id="inf", resource="web", node="n1", score=INFINITY)])
+    t = schedule(cfg, state(cfg))
+    assert t.scores["web"]["n1"].total == -INFINITY
+    assert where(t, "web") == "n2"

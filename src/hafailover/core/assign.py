@@ -59,6 +59,7 @@ class Assigner:
         self.placed: dict[str, Placement] = {}
         self.sheets: dict[str, ScoreSheet] = {}
         self.promotion: dict[str, dict[str, int]] = {}
+        self.blocked: dict[str, str] = {}  # unit -> why an order keeps it from starting
         self._busy: set[str] = set()
         self.as_dependent: dict[str, list[Colocation]] = defaultdict(list)
         self.as_primary: dict[str, list[Colocation]] = defaultdict(list)
@@ -134,8 +135,19 @@ class Assigner:
     # --- placement -----------------------------------------------------------------
 
     def run(self) -> None:
-        for unit in self.order:
-            self.assign(unit)
+        """Place every unit. A unit that an order or colocation keeps from starting is
+        then placed nowhere and the rest placed again, so that it takes no share of the
+        load: otherwise where it would have gone depends on where it last ran, and an
+        unchanged cluster would not schedule the same twice."""
+        for _ in range(len(self.units) + 1):
+            self.placed, self.sheets, self.promotion = {}, {}, {}
+            self.load = dict.fromkeys(self.ctx.nodes, 0)
+            for unit in self.order:
+                self.assign(unit)
+            known = len(self.blocked)
+            self.enforce_orders()
+            if len(self.blocked) == known:
+                return
 
     def nodes_of(self, unit_id: str, role: Role | None) -> set[str]:
         placement = self.placed.get(unit_id)
@@ -221,11 +233,15 @@ class Assigner:
             work.add(node, weight, f"{source}: preference of {dependent.id}")
         if not work.eligible(self.ctx.usable):
             return target
-        sign = -1 if factor < 0 else 1
-        for c in self.as_primary[dependent.id]:
-            work = self._merge(work, self.units[c.resource], sign * c.score / INFINITY,
-                               seen | {dependent.id}, f"colocation {c.id}",
-                               only_positive=only_positive)
+        # the dependents of a dependent count too, but only along positive colocations:
+        # Pacemaker also follows anti-colocations, where "the enemy of my enemy" turns a
+        # resource's stickiness into an attraction for an unrelated one, which moves it
+        # one transition after the other has started (a deliberate difference)
+        if factor > 0:
+            for c in self.as_primary[dependent.id]:
+                work = self._merge(work, self.units[c.resource], c.score / INFINITY,
+                                   seen | {dependent.id}, f"colocation {c.id}",
+                                   only_positive=only_positive)
         for node in raised:
             work.add(node, 1 - work.score(node), f"{source}: kept usable")
         return work
@@ -290,6 +306,8 @@ class Assigner:
     def _stop_reason(self, unit: Unit, sheet: ScoreSheet) -> str | None:
         if self.ctx.stop_all:
             return "no quorum and no-quorum-policy=stop"
+        if unit.id in self.blocked:
+            return self.blocked[unit.id]
         if unit.stopped:
             return "target-role is Stopped"
         if not sheet.eligible(self.ctx.usable):
@@ -544,6 +562,7 @@ class Assigner:
         if action == "start" and managed:
             placement.instances = [i for i in placement.instances if i not in managed]
             placement.reason = why
+            self.blocked.setdefault(unit_id, why)
             return True
         if action == "promote":
             promoted = [i for i in managed if i.role is Role.PROMOTED]

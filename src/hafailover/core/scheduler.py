@@ -7,9 +7,8 @@ The steps, each in its own module:
 1. ``context``: which nodes can run resources, which must be fenced, which reported
    instances are real;
 2. ``units`` and ``assign``: scores and placement, Pacemaker's rules;
-3. ``assign.Assigner.enforce_orders``: a Mandatory order's ``then`` cannot start while
-   its ``first`` cannot;
-4. ``actions``: the ordered action graph and the summary of changes, with reasons.
+   (including: a Mandatory order's ``then`` cannot start while its ``first`` cannot);
+3. ``actions``: the ordered action graph and the summary of changes, with reasons.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ def schedule(config: ClusterConfig, state: ClusterState) -> Transition:
     units = build_units(config)
     assigner = Assigner(ctx, units)
     assigner.run()
-    assigner.enforce_orders()
     actions, changes = GraphBuilder(ctx, units, assigner.placed, assigner.promotion).build()
     assignments = tuple(
         Assignment(member, inst.node, inst.role)

@@ -35,9 +35,11 @@ class ScoreSheet:
     def add(self, node: str, score: int, source: str, *, allow: bool = False) -> None:
         if allow and self.allowed is not None:
             self.allowed.add(node)
-        total = self.totals.get(node, 0) + score
-        if not -INFINITY < total < INFINITY or not -INFINITY < score < INFINITY:
-            total = add_scores(self.totals.get(node, 0), score)
+        before = self.totals.get(node, 0)
+        total = before + score
+        if not (-INFINITY < before < INFINITY and -INFINITY < score < INFINITY
+                and -INFINITY < total < INFINITY):
+            total = add_scores(before, score)  # INFINITY rules
         self.totals[node] = total
         self.parts.setdefault(node, []).append((source, score))
 
