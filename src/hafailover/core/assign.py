@@ -233,12 +233,16 @@ class Assigner:
             work.add(node, weight, f"{source}: preference of {dependent.id}")
         if not work.eligible(self.ctx.usable):
             return target
-        # the dependents of a dependent count too, but only along positive colocations:
-        # Pacemaker also follows anti-colocations, where "the enemy of my enemy" turns a
-        # resource's stickiness into an attraction for an unrelated one, which moves it
-        # one transition after the other has started (a deliberate difference)
-        if factor > 0:
+        # the dependents of a dependent count too, but only along mandatory (INFINITY)
+        # colocations, which keep them all on one node: Pacemaker follows every
+        # colocation at full strength, so that through a weak one or an anti-colocation
+        # a resource's stickiness moves an unrelated resource one transition after it
+        # has started (a deliberate difference: an unchanged cluster schedules the same
+        # twice)
+        if factor >= 1:
             for c in self.as_primary[dependent.id]:
+                if c.score < INFINITY:
+                    continue
                 work = self._merge(work, self.units[c.resource], c.score / INFINITY,
                                    seen | {dependent.id}, f"colocation {c.id}",
                                    only_positive=only_positive)
