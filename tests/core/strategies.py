@@ -223,7 +223,8 @@ def _rule(draw: st.DrawFn, nodes: tuple[str, ...]) -> Rule:
 
 
 def _constraints(
-    draw: st.DrawFn, resources: tuple[Resource, ...], nodes: tuple[str, ...]
+    draw: st.DrawFn, resources: tuple[Resource, ...], nodes: tuple[str, ...],
+    colocation_scores: tuple[int, ...] = COLOCATION_SCORES,
 ) -> Constraints:
     ids = [r.id for r in resources]
     promotable = {r.id for r in resources if isinstance(r, Clone) and r.promotable}
@@ -250,7 +251,7 @@ def _constraints(
                 with_role = Role.PROMOTED
             colocations.append(Colocation(
                 id=f"col{i}", resource=ids[dependent], with_resource=ids[target],
-                score=_pick(draw, *COLOCATION_SCORES), with_role=with_role,
+                score=_pick(draw, *colocation_scores), with_role=with_role,
             ))
 
     orders: list[Order] = []
@@ -354,11 +355,14 @@ def cluster_inputs(
     quorate: bool | None = None,
     no_quorum_policy: NoQuorumPolicy | None = None,
     symmetric_cluster: bool | None = None,
+    finite_anti_colocations: bool = True,
 ) -> tuple[ClusterConfig, ClusterState]:
     """A valid (configuration, state) pair for ``schedule``.
 
     The keyword arguments pin a cluster-wide setting, for properties that only apply
     under it (drawing it and discarding the rest would waste most examples).
+    ``finite_anti_colocations=False`` leaves out colocations with a negative finite
+    score (see the stability property for why).
     """
     n_nodes = _int(draw, 1, 6)
     names = tuple(f"n{i + 1}" for i in range(n_nodes))
@@ -387,7 +391,9 @@ def cluster_inputs(
     hosts = tuple(n.name for n in node_states if n.online or n.unclean)
 
     resources = tuple(_resource(draw, i + 1) for i in range(_int(draw, 1, 7)))
-    constraints = _constraints(draw, resources, names)
+    scores = COLOCATION_SCORES if finite_anti_colocations else tuple(
+        score for score in COLOCATION_SCORES if score > 0 or score <= -INFINITY)
+    constraints = _constraints(draw, resources, names, scores)
     # promotion scores, as a promotable agent sets them (crm_master): master-<primitive>
     for clone in resources:
         if isinstance(clone, Clone) and clone.promotable:

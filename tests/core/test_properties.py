@@ -576,8 +576,12 @@ def applied(pair: Inputs, t: Transition) -> ClusterState:
     return replace(state, nodes=nodes, resources=resources)
 
 
+# Known limitation, kept from Pacemaker and pinned by a strict xfail in
+# tests/core/test_scheduler.py: through a finite anti-colocation, a dependent's
+# stickiness is scaled down and rounded to -1, never 0, so a clone can give up a node
+# one transition after the dependent started there. Those colocations are left out here.
 @PROPERTIES
-@given(cluster_inputs())
+@given(cluster_inputs(finite_anti_colocations=False))
 def test_scheduling_the_outcome_again_changes_nothing(pair: Inputs) -> None:
     config, _state = pair
     first = schedule(*pair)

@@ -574,3 +574,15 @@ def test_minus_infinity_stays_minus_infinity_whatever_is_added_after() -> None:
     t = schedule(cfg, state(cfg))
     assert t.scores["web"]["n1"].total == -INFINITY
     assert where(t, "web") == "n2"
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation kept from Pacemaker: a finite "
+                   "anti-colocation rounds a dependent's stickiness to -1, never 0")
+def test_a_finite_anti_colocation_does_not_move_a_clone_one_transition_late() -> None:
+    cfg = config([clone("web-clone", "web"), prim("batch", resource_stickiness=10)],
+                 nodes=("n1", "n2", "n3"),
+                 colocations=[coloc("batch", "web-clone", -200)])
+    first = schedule(cfg, state(cfg))
+    running = [(a.resource, a.node) for a in first.assignments]
+    second = schedule(cfg, state(cfg, running))
+    assert second.actions == ()

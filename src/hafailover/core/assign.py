@@ -444,8 +444,21 @@ class Assigner:
             counts[node] += 1
             nodes.append(node)
         instances = []
+        # under freeze no member may run more copies than it runs now
+        budget = {m.id: sum(1 for i in ctx.current.get(m.id, [])
+                            if not self._in_maintenance(i.node)) for m in unit.members}
         for node in nodes:
             members = self._members_on(unit, node)
+            if ctx.freeze:
+                kept = []
+                for member in members:
+                    if budget[member] <= 0:
+                        break
+                    budget[member] -= 1
+                    kept.append(member)
+                members = kept
+            if not members:
+                continue
             self.load[node] += len(members)
             instances.append(Instance(node, members, Role.STARTED))
         if clone.promotable:
