@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hafailover.config.model import Colocation, Location, Role
+from hafailover.config.model import Colocation, Location, Role, Rule
 from hafailover.core.context import Context
 from hafailover.core.rules import rule_matches
 from hafailover.core.scores import INFINITY, add_scores, format_score, parse_score
@@ -60,6 +60,7 @@ class Assigner:
         self.sheets: dict[str, ScoreSheet] = {}
         self.promotion: dict[str, dict[str, int]] = {}
         self.blocked: dict[str, str] = {}  # unit -> why an order keeps it from starting
+        self._rule_nodes: dict[Rule, list[str]] = {}  # a rule evaluated once per run
         self._busy: set[str] = set()
         self.as_dependent: dict[str, list[Colocation]] = defaultdict(list)
         self.as_primary: dict[str, list[Colocation]] = defaultdict(list)
@@ -112,11 +113,15 @@ class Assigner:
             if loc.node in self.ctx.available:
                 return [(loc.node, loc.score, f"location {loc.id}")]
             return []
-        hits = []
+        hits: list[tuple[str, int, str]] = []
         for rule in loc.rules:
-            for node in self.ctx.nodes:
-                if rule_matches(rule, self.ctx.attributes[node]):
-                    hits.append((node, rule.score, f"location {loc.id} (rule matches)"))
+            matching = self._rule_nodes.get(rule)
+            if matching is None:
+                matching = [n for n in self.ctx.nodes
+                            if rule_matches(rule, self.ctx.attributes[n])]
+                self._rule_nodes[rule] = matching
+            hits.extend((node, rule.score, f"location {loc.id} (rule matches)")
+                        for node in matching)
         return hits
 
     def _failure_ban(self, primitive: str, node: str, threshold: int,
