@@ -115,7 +115,7 @@ class GraphBuilder:
         stops: list[ResourceInstance] = []
         starts: list[tuple[str, Role]] = []
         for node in sorted(set(current) | set(target), key=self.position.__getitem__):
-            if self._in_maintenance(node):
+            if self.ctx.in_maintenance(node):
                 continue  # nothing is ever done on a node in maintenance
             have = sorted(current.get(node, []), key=lambda i: i.role is not Role.PROMOTED)
             want = target.get(node, [])
@@ -159,10 +159,6 @@ class GraphBuilder:
             self._add(ActionKind.PROMOTE, node, resource, "highest promotion priority", copy)
             self.changes.append(Change(ChangeKind.PROMOTE, resource, node, node,
                                        self._promotion_reason(unit, node)))
-
-    def _in_maintenance(self, node: str) -> bool:
-        state = self.ctx.node_states.get(node)
-        return state is not None and state.maintenance
 
     def _stop_reason(self, node: str, placement: Placement) -> str:
         why = self.ctx.unavailable.get(node)
@@ -233,7 +229,7 @@ class GraphBuilder:
                     for inst in self.ctx.current.get(then, []):
                         copy = copies[inst.node]
                         copies[inst.node] += 1
-                        if (same_node and inst.node not in nodes) or self._in_maintenance(
+                        if (same_node and inst.node not in nodes) or self.ctx.in_maintenance(
                                 inst.node):
                             continue
                         if (ActionKind.STOP, then, inst.node, copy) in self.index:

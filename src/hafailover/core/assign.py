@@ -276,12 +276,12 @@ class Assigner:
                    else "is-managed is false")
         elif any(i.blocked for i in instances):
             why = "an operation failed with on-fail=block: cleanup needed"
-        elif not unit.is_clone and any(self._in_maintenance(i.node) for i in instances):
+        elif not unit.is_clone and any(self.ctx.in_maintenance(i.node) for i in instances):
             why = "it runs on a node in maintenance"
         elif stranded and not unit.is_clone:
             # it may still run there: neither stopped (unreachable) nor started elsewhere;
             # instances on nodes in maintenance stay as they are
-            kept = [i for i in instances if self._in_maintenance(i.node)]
+            kept = [i for i in instances if self.ctx.in_maintenance(i.node)]
             return Placement(self._as_instances(unit, kept),
                              f"left alone: it may still run on {stranded[0].node}, "
                              "which is unclean and cannot be fenced now", pinned=True)
@@ -289,10 +289,6 @@ class Assigner:
             return None
         return Placement(self._as_instances(unit, instances), f"left alone: {why}",
                          pinned=True)
-
-    def _in_maintenance(self, node: str) -> bool:
-        state = self.ctx.node_states.get(node)
-        return state is not None and state.maintenance
 
     def _as_instances(self, unit: Unit, running: list[ResourceInstance]) -> list[Instance]:
         """Reported instances as placement instances: one per copy of the first member,
@@ -408,7 +404,7 @@ class Assigner:
         # instances on nodes in maintenance are unmanaged: they stay exactly as they are
         fixed = self._as_instances(unit, [i for m in unit.members
                                           for i in ctx.current.get(m.id, [])
-                                          if self._in_maintenance(i.node)])
+                                          if self.ctx.in_maintenance(i.node)])
         stop = self._stop_reason(unit, sheet)
         if stop:
             return Placement(fixed, stop)
@@ -418,7 +414,7 @@ class Assigner:
         optimal = max(1, limit // max(1, sum(ctx.available.values())))
         counts: dict[str, int] = defaultdict(int)
         stickiness = unit.member_meta[0].stickiness if unit.managed else 0
-        running = [i for i in everywhere if not self._in_maintenance(i.node)]
+        running = [i for i in everywhere if not self.ctx.in_maintenance(i.node)]
         healthy = [i.node for i in running if not i.failed]
         failed = {i.node for i in running if i.failed}
         nodes: list[str] = []
@@ -451,7 +447,7 @@ class Assigner:
         instances = []
         # under freeze no member may run more copies than it runs now
         budget = {m.id: sum(1 for i in ctx.current.get(m.id, [])
-                            if not self._in_maintenance(i.node)) for m in unit.members}
+                            if not self.ctx.in_maintenance(i.node)) for m in unit.members}
         for node in nodes:
             members = self._members_on(unit, node)
             if ctx.freeze:
@@ -580,7 +576,7 @@ class Assigner:
         placement = self.placed[unit_id]
         if placement.pinned:
             return False
-        managed = [i for i in placement.instances if not self._in_maintenance(i.node)]
+        managed = [i for i in placement.instances if not self.ctx.in_maintenance(i.node)]
         if action == "start" and managed:
             placement.instances = [i for i in placement.instances if i not in managed]
             placement.reason = why

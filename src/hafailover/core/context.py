@@ -41,6 +41,11 @@ class Context:
     freeze: bool = False  # no quorum and no-quorum-policy=freeze
     notes: list[str] = field(default_factory=list)
 
+    def in_maintenance(self, node: str) -> bool:
+        """Nothing is started, stopped or moved on a node in maintenance."""
+        state = self.node_states.get(node)
+        return state is not None and state.maintenance
+
 
 def build_context(config: ClusterConfig, state: ClusterState) -> Context:
     props = config.properties
