@@ -299,3 +299,25 @@ constraints:
 
     assert [(r.line, r.path) for r in result.reports if r.severity is Severity.ERROR] == [
         (6, "resources[0].resource"), (7, "resources[1].agent")]
+
+
+def test_peer_section_and_the_loss_time_it_implies() -> None:
+    config = load_config(FULL)
+
+    assert config.peer.port == 7500 and config.peer.probe_timeout == 0.3
+    assert config.loss_time == pytest.approx(1.5 + 0.2 + 0.3)
+    assert config.peer_address(config.nodes[0].name) == config.nodes[0].addresses["ring0"]
+
+
+def test_a_probe_longer_than_dead_time_is_a_warning_that_names_the_key() -> None:
+    text = """\
+cluster: {name: c}
+nodes: [{name: a, addresses: {ring0: 10.0.0.1}}]
+peer: {probe-timeout: 2s}
+properties: {stonith-enabled: false}
+"""
+    result = load_config_text(text, "c.yaml")
+
+    assert result.config is not None
+    codes = {(r.code, r.path) for r in result.reports}
+    assert ("CONFIG_TIMING_MARGIN", "peer.probe-timeout") in codes

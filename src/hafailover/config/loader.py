@@ -35,6 +35,7 @@ from hafailover.config.model import (
     Operation,
     Order,
     OrderKind,
+    Peer,
     Primitive,
     Properties,
     Quorum,
@@ -52,10 +53,11 @@ from hafailover.config.yamlsource import Reader, Section, YMap, YNode, parse_yam
 from hafailover.core.scores import INFINITY, format_score
 from hafailover.reports import Report, ReportedError, Severity
 
-TOP_KEYS = ("cluster", "nodes", "heartbeat", "quorum", "properties", "resource-defaults",
-            "resources", "constraints", "fencing")
+TOP_KEYS = ("cluster", "nodes", "heartbeat", "peer", "quorum", "properties",
+            "resource-defaults", "resources", "constraints", "fencing")
 NODE_KEYS = ("name", "id", "addresses", "attributes", "votes")
 HEARTBEAT_KEYS = ("interval", "dead-time", "transport", "links")
+PEER_KEYS = ("port", "probe-timeout")
 LINK_KEYS = ("name", "multicast-group", "port", "interface")
 QUORUM_KEYS = ("two-node", "wait-for-all", "expected-votes")
 PROPERTY_KEYS = ("no-quorum-policy", "stonith-enabled", "symmetric-cluster", "maintenance-mode",
@@ -199,6 +201,7 @@ class _Builder:
             name=name,
             nodes=tuple(nodes),
             heartbeat=heartbeat,
+            peer=self._peer(top),
             quorum=self._quorum(top),
             properties=self._properties(top),
             defaults=self._defaults(top),
@@ -263,6 +266,17 @@ class _Builder:
             port=5405 if port is None else port,
             interface=sec.text("interface"),
         )
+
+    def _peer(self, top: Section) -> Peer:
+        default = Peer()
+        sec = top.section("peer", PEER_KEYS)
+        if sec is None:
+            return default
+        port = sec.integer("port")
+        probe_timeout = sec.duration("probe-timeout")
+        return Peer(port=default.port if port is None else port,
+                    probe_timeout=default.probe_timeout if probe_timeout is None
+                    else probe_timeout)
 
     def _quorum(self, top: Section) -> Quorum:
         sec = top.section("quorum", QUORUM_KEYS)
@@ -679,6 +693,8 @@ def dump_config(config: ClusterConfig) -> str:
             "name": "name", "multicast_group": "multicast-group", "port": "port",
             "interface": "interface"}, always=("name",)) for link in beat.links]
     data["heartbeat"] = heartbeat
+    _put(data, "peer", _changed(config.peer, Peer(), {"port": "port",
+                                                      "probe_timeout": "probe-timeout"}))
     quorum = _changed(config.quorum, Quorum(), {
         "two_node": "two-node", "wait_for_all": "wait-for-all",
         "expected_votes": "expected-votes"})
@@ -737,7 +753,8 @@ def _score(score: int) -> int | str:
     return format_score(score) if abs(score) >= INFINITY else score
 
 
-_DURATION_FIELDS = ("interval", "timeout", "failure_timeout", "cluster_recheck_interval")
+_DURATION_FIELDS = ("interval", "timeout", "failure_timeout", "cluster_recheck_interval",
+                    "probe_timeout")
 _SCORE_FIELDS = ("score", "resource_stickiness", "migration_threshold")
 
 

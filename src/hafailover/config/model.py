@@ -87,6 +87,14 @@ class Heartbeat:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """The gRPC peer channel: nodes reach each other at their address on the first link."""
+
+    port: int = 7405
+    probe_timeout: float = 0.25  # a silent node must answer a probe within this to stay
+
+
+@dataclass(frozen=True)
 class Quorum:
     two_node: bool = False
     wait_for_all: bool = False
@@ -281,6 +289,7 @@ class ClusterConfig:
     name: str
     nodes: tuple[Node, ...]
     heartbeat: Heartbeat = Heartbeat()
+    peer: Peer = Peer()
     quorum: Quorum = Quorum()
     properties: Properties = Properties()
     defaults: ResourceDefaults = ResourceDefaults()
@@ -309,6 +318,22 @@ class ClusterConfig:
         for r in self.iter_resources():
             if isinstance(r, Primitive):
                 yield r
+
+    @property
+    def loss_time(self) -> float:
+        """Worst-case time from a node's death to every peer declaring it lost: detection,
+        then a probe over the peer channel that must go unanswered."""
+        return self.heartbeat.detection_time + self.peer.probe_timeout
+
+    def peer_address(self, name: str) -> str | None:
+        """Where node ``name`` serves the peer channel: its address on the first link."""
+        node = self.node(name)
+        if node is None:
+            return None
+        for link in self.heartbeat.links:
+            if link.name in node.addresses:
+                return node.addresses[link.name]
+        return next(iter(node.addresses.values()), None)
 
     @property
     def expected_votes(self) -> int:

@@ -208,6 +208,20 @@ class _Checker:
                         found=f"dead-time {beat.dead_time:g}s, interval {beat.interval:g}s",
                         hint="one lost or late packet away from a false suspicion and a "
                         "needless failover: make dead-time at least 3 x interval")
+        peer = self.config.peer
+        if not 1 <= peer.port <= 65535:
+            self.report("CONFIG_VALUE", "not a port number", "peer.port",
+                        found=str(peer.port), allowed="1 ... 65535")
+        if peer.probe_timeout <= 0:
+            self.report("CONFIG_TIMING", "the probe timeout must be more than 0",
+                        "peer.probe-timeout", found=f"{peer.probe_timeout:g}s")
+        elif peer.probe_timeout > beat.dead_time:
+            self.report("CONFIG_TIMING_MARGIN", "probe-timeout is longer than dead-time",
+                        "peer.probe-timeout", warning=True, depends=["heartbeat.dead-time"],
+                        found=f"probe-timeout {peer.probe_timeout:g}s, "
+                        f"dead-time {beat.dead_time:g}s",
+                        hint="a dead node is declared lost only after the probe times out: "
+                        "a long probe slows every failover")
         if not beat.links and not self.source.invalid_under("heartbeat.links"):
             self.report("CONFIG_VALUE", "at least one heartbeat link is needed",
                         "heartbeat.links", found="no links")
