@@ -22,47 +22,56 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from hafailover.v1 import control_pb2 as hafailover_dot_v1_dot_control__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18hafailover/v1/peer.proto\x12\rhafailover.v1\"A\n\x0fProtocolVersion\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x10\n\x08software\x18\x03 \x01(\t\"s\n\x0cHelloRequest\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12/\n\x07version\x18\x03 \x01(\x0b\x32\x1e.hafailover.v1.ProtocolVersion\x12\x13\n\x0bincarnation\x18\x04 \x01(\x04\"\x81\x01\n\nHelloReply\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12/\n\x07version\x18\x03 \x01(\x0b\x32\x1e.hafailover.v1.ProtocolVersion\x12\x12\n\ncompatible\x18\x04 \x01(\x08\x12\x0f\n\x07message\x18\x05 \x01(\t\"/\n\x0cProbeRequest\x12\x11\n\tfrom_node\x18\x01 \x01(\t\x12\x0c\n\x04view\x18\x02 \x01(\x04\"R\n\nProbeReply\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x13\n\x0bincarnation\x18\x02 \x01(\x04\x12\x0c\n\x04view\x18\x03 \x01(\x04\x12\x13\n\x0b\x61live_peers\x18\x04 \x03(\t\"C\n\x0cStateVersion\x12\x13\n\x0b\x61\x64min_epoch\x18\x01 \x01(\x04\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x0f\n\x07updates\x18\x03 \x01(\x04\"x\n\x0f\x43lusterDocument\x12,\n\x07version\x18\x01 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\x12\x13\n\x0b\x63onfig_yaml\x18\x02 \x01(\t\x12\x12\n\nstate_json\x18\x03 \x01(\t\x12\x0e\n\x06origin\x18\x04 \x01(\t\"F\n\x0bJoinRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12)\n\x04have\x18\x02 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\"`\n\tJoinReply\x12\x30\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1e.hafailover.v1.ClusterDocument\x12\x0c\n\x04view\x18\x02 \x01(\x04\x12\x13\n\x0b\x63oordinator\x18\x03 \x01(\t\"R\n\x10PushStateRequest\x12\x30\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1e.hafailover.v1.ClusterDocument\x12\x0c\n\x04view\x18\x02 \x01(\x04\"^\n\x0ePushStateReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12)\n\x04have\x18\x02 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x81\x01\n\rActionRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x11\n\taction_id\x18\x02 \x01(\r\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x12\n\ntimeout_ms\x18\x05 \x01(\r\x12\x13\n\x0binterval_ms\x18\x06 \x01(\r\"\xcd\x01\n\x0c\x41\x63tionResult\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x11\n\taction_id\x18\x02 \x01(\r\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\n\n\x02rc\x18\x06 \x01(\x05\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x13\n\x0b\x65xit_reason\x18\x08 \x01(\t\x12\x0e\n\x06output\x18\t \x01(\t\x12\x10\n\x08\x64uration\x18\n \x01(\x01\x12\x13\n\x0binterval_ms\x18\x0b \x01(\r\"\"\n\x03\x41\x63k\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\"T\n\x0c\x46\x65nceRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"9\n\nFenceReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t2\xdd\x03\n\x04Peer\x12?\n\x05Hello\x12\x1b.hafailover.v1.HelloRequest\x1a\x19.hafailover.v1.HelloReply\x12?\n\x05Probe\x12\x1b.hafailover.v1.ProbeRequest\x1a\x19.hafailover.v1.ProbeReply\x12<\n\x04Join\x12\x1a.hafailover.v1.JoinRequest\x1a\x18.hafailover.v1.JoinReply\x12K\n\tPushState\x12\x1f.hafailover.v1.PushStateRequest\x1a\x1d.hafailover.v1.PushStateReply\x12\x46\n\tRunAction\x12\x1c.hafailover.v1.ActionRequest\x1a\x1b.hafailover.v1.ActionResult\x12?\n\x0cReportResult\x12\x1b.hafailover.v1.ActionResult\x1a\x12.hafailover.v1.Ack\x12?\n\x05\x46\x65nce\x12\x1b.hafailover.v1.FenceRequest\x1a\x19.hafailover.v1.FenceReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18hafailover/v1/peer.proto\x12\rhafailover.v1\x1a\x1bhafailover/v1/control.proto\"A\n\x0fProtocolVersion\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\x12\x10\n\x08software\x18\x03 \x01(\t\"s\n\x0cHelloRequest\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12/\n\x07version\x18\x03 \x01(\x0b\x32\x1e.hafailover.v1.ProtocolVersion\x12\x13\n\x0bincarnation\x18\x04 \x01(\x04\"\x81\x01\n\nHelloReply\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12/\n\x07version\x18\x03 \x01(\x0b\x32\x1e.hafailover.v1.ProtocolVersion\x12\x12\n\ncompatible\x18\x04 \x01(\x08\x12\x0f\n\x07message\x18\x05 \x01(\t\"/\n\x0cProbeRequest\x12\x11\n\tfrom_node\x18\x01 \x01(\t\x12\x0c\n\x04view\x18\x02 \x01(\x04\"R\n\nProbeReply\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x13\n\x0bincarnation\x18\x02 \x01(\x04\x12\x0c\n\x04view\x18\x03 \x01(\x04\x12\x13\n\x0b\x61live_peers\x18\x04 \x03(\t\"C\n\x0cStateVersion\x12\x13\n\x0b\x61\x64min_epoch\x18\x01 \x01(\x04\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x0f\n\x07updates\x18\x03 \x01(\x04\"x\n\x0f\x43lusterDocument\x12,\n\x07version\x18\x01 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\x12\x13\n\x0b\x63onfig_yaml\x18\x02 \x01(\t\x12\x12\n\nstate_json\x18\x03 \x01(\t\x12\x0e\n\x06origin\x18\x04 \x01(\t\"F\n\x0bJoinRequest\x12\x0c\n\x04node\x18\x01 \x01(\t\x12)\n\x04have\x18\x02 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\"`\n\tJoinReply\x12\x30\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1e.hafailover.v1.ClusterDocument\x12\x0c\n\x04view\x18\x02 \x01(\x04\x12\x13\n\x0b\x63oordinator\x18\x03 \x01(\t\"R\n\x10PushStateRequest\x12\x30\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1e.hafailover.v1.ClusterDocument\x12\x0c\n\x04view\x18\x02 \x01(\x04\"^\n\x0ePushStateReply\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12)\n\x04have\x18\x02 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xbc\x01\n\rActionRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x11\n\taction_id\x18\x02 \x01(\r\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x12\n\ntimeout_ms\x18\x05 \x01(\r\x12\x13\n\x0binterval_ms\x18\x06 \x01(\r\x12\x0c\n\x04\x63opy\x18\x07 \x01(\r\x12+\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\"\xcd\x01\n\x0c\x41\x63tionResult\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x11\n\taction_id\x18\x02 \x01(\r\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\n\n\x02rc\x18\x06 \x01(\x05\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x13\n\x0b\x65xit_reason\x18\x08 \x01(\t\x12\x0e\n\x06output\x18\t \x01(\t\x12\x10\n\x08\x64uration\x18\n \x01(\x01\x12\x13\n\x0binterval_ms\x18\x0b \x01(\r\"\"\n\x03\x41\x63k\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\"T\n\x0c\x46\x65nceRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"9\n\nFenceReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x8e\x01\n\x0bViewMessage\x12\x0e\n\x06number\x18\x01 \x01(\x04\x12\x0f\n\x07members\x18\x02 \x03(\t\x12\x13\n\x0b\x63oordinator\x18\x03 \x01(\t\x12\x0f\n\x07quorate\x18\x04 \x01(\x08\x12\r\n\x05votes\x18\x05 \x01(\r\x12\x16\n\x0e\x65xpected_votes\x18\x06 \x01(\r\x12\x11\n\tfrom_node\x18\x07 \x01(\t\"Q\n\x0eResourceStatus\x12\x10\n\x08resource\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x08\x12\x0f\n\x07\x62locked\x18\x04 \x01(\x08\"\xa5\x01\n\x07ViewAck\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12\x0c\n\x04node\x18\x02 \x01(\t\x12\x0c\n\x04view\x18\x03 \x01(\x04\x12)\n\x04have\x18\x04 \x01(\x0b\x32\x1b.hafailover.v1.StateVersion\x12\x30\n\tresources\x18\x05 \x03(\x0b\x32\x1d.hafailover.v1.ResourceStatus\x12\x0f\n\x07message\x18\x06 \x01(\t\"&\n\x11\x46\x65tchStateRequest\x12\x11\n\tfrom_node\x18\x01 \x01(\t2\xb6\x05\n\x04Peer\x12?\n\x05Hello\x12\x1b.hafailover.v1.HelloRequest\x1a\x19.hafailover.v1.HelloReply\x12?\n\x05Probe\x12\x1b.hafailover.v1.ProbeRequest\x1a\x19.hafailover.v1.ProbeReply\x12<\n\x04Join\x12\x1a.hafailover.v1.JoinRequest\x1a\x18.hafailover.v1.JoinReply\x12K\n\tPushState\x12\x1f.hafailover.v1.PushStateRequest\x1a\x1d.hafailover.v1.PushStateReply\x12\x46\n\tRunAction\x12\x1c.hafailover.v1.ActionRequest\x1a\x1b.hafailover.v1.ActionResult\x12?\n\x0cReportResult\x12\x1b.hafailover.v1.ActionResult\x1a\x12.hafailover.v1.Ack\x12?\n\x05\x46\x65nce\x12\x1b.hafailover.v1.FenceRequest\x1a\x19.hafailover.v1.FenceReply\x12\x41\n\x0bPublishView\x12\x1a.hafailover.v1.ViewMessage\x1a\x16.hafailover.v1.ViewAck\x12N\n\nFetchState\x12 .hafailover.v1.FetchStateRequest\x1a\x1e.hafailover.v1.ClusterDocument\x12\x44\n\x06Submit\x12\x1d.hafailover.v1.CommandRequest\x1a\x1b.hafailover.v1.CommandReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hafailover.v1.peer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROTOCOLVERSION']._serialized_start=43
-  _globals['_PROTOCOLVERSION']._serialized_end=108
-  _globals['_HELLOREQUEST']._serialized_start=110
-  _globals['_HELLOREQUEST']._serialized_end=225
-  _globals['_HELLOREPLY']._serialized_start=228
-  _globals['_HELLOREPLY']._serialized_end=357
-  _globals['_PROBEREQUEST']._serialized_start=359
-  _globals['_PROBEREQUEST']._serialized_end=406
-  _globals['_PROBEREPLY']._serialized_start=408
-  _globals['_PROBEREPLY']._serialized_end=490
-  _globals['_STATEVERSION']._serialized_start=492
-  _globals['_STATEVERSION']._serialized_end=559
-  _globals['_CLUSTERDOCUMENT']._serialized_start=561
-  _globals['_CLUSTERDOCUMENT']._serialized_end=681
-  _globals['_JOINREQUEST']._serialized_start=683
-  _globals['_JOINREQUEST']._serialized_end=753
-  _globals['_JOINREPLY']._serialized_start=755
-  _globals['_JOINREPLY']._serialized_end=851
-  _globals['_PUSHSTATEREQUEST']._serialized_start=853
-  _globals['_PUSHSTATEREQUEST']._serialized_end=935
-  _globals['_PUSHSTATEREPLY']._serialized_start=937
-  _globals['_PUSHSTATEREPLY']._serialized_end=1031
-  _globals['_ACTIONREQUEST']._serialized_start=1034
-  _globals['_ACTIONREQUEST']._serialized_end=1163
-  _globals['_ACTIONRESULT']._serialized_start=1166
-  _globals['_ACTIONRESULT']._serialized_end=1371
-  _globals['_ACK']._serialized_start=1373
-  _globals['_ACK']._serialized_end=1407
-  _globals['_FENCEREQUEST']._serialized_start=1409
-  _globals['_FENCEREQUEST']._serialized_end=1493
-  _globals['_FENCEREPLY']._serialized_start=1495
-  _globals['_FENCEREPLY']._serialized_end=1552
-  _globals['_PEER']._serialized_start=1555
-  _globals['_PEER']._serialized_end=2032
+  _globals['_PROTOCOLVERSION']._serialized_start=72
+  _globals['_PROTOCOLVERSION']._serialized_end=137
+  _globals['_HELLOREQUEST']._serialized_start=139
+  _globals['_HELLOREQUEST']._serialized_end=254
+  _globals['_HELLOREPLY']._serialized_start=257
+  _globals['_HELLOREPLY']._serialized_end=386
+  _globals['_PROBEREQUEST']._serialized_start=388
+  _globals['_PROBEREQUEST']._serialized_end=435
+  _globals['_PROBEREPLY']._serialized_start=437
+  _globals['_PROBEREPLY']._serialized_end=519
+  _globals['_STATEVERSION']._serialized_start=521
+  _globals['_STATEVERSION']._serialized_end=588
+  _globals['_CLUSTERDOCUMENT']._serialized_start=590
+  _globals['_CLUSTERDOCUMENT']._serialized_end=710
+  _globals['_JOINREQUEST']._serialized_start=712
+  _globals['_JOINREQUEST']._serialized_end=782
+  _globals['_JOINREPLY']._serialized_start=784
+  _globals['_JOINREPLY']._serialized_end=880
+  _globals['_PUSHSTATEREQUEST']._serialized_start=882
+  _globals['_PUSHSTATEREQUEST']._serialized_end=964
+  _globals['_PUSHSTATEREPLY']._serialized_start=966
+  _globals['_PUSHSTATEREPLY']._serialized_end=1060
+  _globals['_ACTIONREQUEST']._serialized_start=1063
+  _globals['_ACTIONREQUEST']._serialized_end=1251
+  _globals['_ACTIONRESULT']._serialized_start=1254
+  _globals['_ACTIONRESULT']._serialized_end=1459
+  _globals['_ACK']._serialized_start=1461
+  _globals['_ACK']._serialized_end=1495
+  _globals['_FENCEREQUEST']._serialized_start=1497
+  _globals['_FENCEREQUEST']._serialized_end=1581
+  _globals['_FENCEREPLY']._serialized_start=1583
+  _globals['_FENCEREPLY']._serialized_end=1640
+  _globals['_VIEWMESSAGE']._serialized_start=1643
+  _globals['_VIEWMESSAGE']._serialized_end=1785
+  _globals['_RESOURCESTATUS']._serialized_start=1787
+  _globals['_RESOURCESTATUS']._serialized_end=1868
+  _globals['_VIEWACK']._serialized_start=1871
+  _globals['_VIEWACK']._serialized_end=2036
+  _globals['_FETCHSTATEREQUEST']._serialized_start=2038
+  _globals['_FETCHSTATEREQUEST']._serialized_end=2076
+  _globals['_PEER']._serialized_start=2079
+  _globals['_PEER']._serialized_end=2773
 # @@protoc_insertion_point(module_scope)

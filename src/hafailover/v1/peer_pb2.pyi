@@ -1,3 +1,4 @@
+from hafailover.v1 import control_pb2 as _control_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -121,20 +122,24 @@ class PushStateReply(_message.Message):
     def __init__(self, accepted: _Optional[bool] = ..., have: _Optional[_Union[StateVersion, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ActionRequest(_message.Message):
-    __slots__ = ("transition", "action_id", "action", "resource", "timeout_ms", "interval_ms")
+    __slots__ = ("transition", "action_id", "action", "resource", "timeout_ms", "interval_ms", "copy", "config")
     TRANSITION_FIELD_NUMBER: _ClassVar[int]
     ACTION_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    COPY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
     transition: int
     action_id: int
     action: str
     resource: str
     timeout_ms: int
     interval_ms: int
-    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., action: _Optional[str] = ..., resource: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., interval_ms: _Optional[int] = ...) -> None: ...
+    copy: int
+    config: StateVersion
+    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., action: _Optional[str] = ..., resource: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., interval_ms: _Optional[int] = ..., copy: _Optional[int] = ..., config: _Optional[_Union[StateVersion, _Mapping]] = ...) -> None: ...
 
 class ActionResult(_message.Message):
     __slots__ = ("transition", "action_id", "node", "resource", "action", "rc", "status", "exit_reason", "output", "duration", "interval_ms")
@@ -191,3 +196,55 @@ class FenceReply(_message.Message):
     device: str
     message: str
     def __init__(self, ok: _Optional[bool] = ..., device: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ViewMessage(_message.Message):
+    __slots__ = ("number", "members", "coordinator", "quorate", "votes", "expected_votes", "from_node")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    COORDINATOR_FIELD_NUMBER: _ClassVar[int]
+    QUORATE_FIELD_NUMBER: _ClassVar[int]
+    VOTES_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VOTES_FIELD_NUMBER: _ClassVar[int]
+    FROM_NODE_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    members: _containers.RepeatedScalarFieldContainer[str]
+    coordinator: str
+    quorate: bool
+    votes: int
+    expected_votes: int
+    from_node: str
+    def __init__(self, number: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ..., coordinator: _Optional[str] = ..., quorate: _Optional[bool] = ..., votes: _Optional[int] = ..., expected_votes: _Optional[int] = ..., from_node: _Optional[str] = ...) -> None: ...
+
+class ResourceStatus(_message.Message):
+    __slots__ = ("resource", "role", "failed", "blocked")
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    resource: str
+    role: str
+    failed: bool
+    blocked: bool
+    def __init__(self, resource: _Optional[str] = ..., role: _Optional[str] = ..., failed: _Optional[bool] = ..., blocked: _Optional[bool] = ...) -> None: ...
+
+class ViewAck(_message.Message):
+    __slots__ = ("accepted", "node", "view", "have", "resources", "message")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    HAVE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    node: str
+    view: int
+    have: StateVersion
+    resources: _containers.RepeatedCompositeFieldContainer[ResourceStatus]
+    message: str
+    def __init__(self, accepted: _Optional[bool] = ..., node: _Optional[str] = ..., view: _Optional[int] = ..., have: _Optional[_Union[StateVersion, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[ResourceStatus, _Mapping]]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class FetchStateRequest(_message.Message):
+    __slots__ = ("from_node",)
+    FROM_NODE_FIELD_NUMBER: _ClassVar[int]
+    from_node: str
+    def __init__(self, from_node: _Optional[str] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from hafailover.v1 import control_pb2 as hafailover_dot_v1_dot_control__pb2
 from hafailover.v1 import peer_pb2 as hafailover_dot_v1_dot_peer__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -69,6 +70,21 @@ class PeerStub:
                 request_serializer=hafailover_dot_v1_dot_peer__pb2.FenceRequest.SerializeToString,
                 response_deserializer=hafailover_dot_v1_dot_peer__pb2.FenceReply.FromString,
                 _registered_method=True)
+        self.PublishView = channel.unary_unary(
+                '/hafailover.v1.Peer/PublishView',
+                request_serializer=hafailover_dot_v1_dot_peer__pb2.ViewMessage.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_peer__pb2.ViewAck.FromString,
+                _registered_method=True)
+        self.FetchState = channel.unary_unary(
+                '/hafailover.v1.Peer/FetchState',
+                request_serializer=hafailover_dot_v1_dot_peer__pb2.FetchStateRequest.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_peer__pb2.ClusterDocument.FromString,
+                _registered_method=True)
+        self.Submit = channel.unary_unary(
+                '/hafailover.v1.Peer/Submit',
+                request_serializer=hafailover_dot_v1_dot_control__pb2.CommandRequest.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_control__pb2.CommandReply.FromString,
+                _registered_method=True)
 
 
 class PeerServicer:
@@ -116,6 +132,25 @@ class PeerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishView(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchState(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Submit(self, request, context):
+        """A state-changing command that arrived at another node, forwarded to the coordinator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PeerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +188,21 @@ def add_PeerServicer_to_server(servicer, server):
                     servicer.Fence,
                     request_deserializer=hafailover_dot_v1_dot_peer__pb2.FenceRequest.FromString,
                     response_serializer=hafailover_dot_v1_dot_peer__pb2.FenceReply.SerializeToString,
+            ),
+            'PublishView': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishView,
+                    request_deserializer=hafailover_dot_v1_dot_peer__pb2.ViewMessage.FromString,
+                    response_serializer=hafailover_dot_v1_dot_peer__pb2.ViewAck.SerializeToString,
+            ),
+            'FetchState': grpc.unary_unary_rpc_method_handler(
+                    servicer.FetchState,
+                    request_deserializer=hafailover_dot_v1_dot_peer__pb2.FetchStateRequest.FromString,
+                    response_serializer=hafailover_dot_v1_dot_peer__pb2.ClusterDocument.SerializeToString,
+            ),
+            'Submit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Submit,
+                    request_deserializer=hafailover_dot_v1_dot_control__pb2.CommandRequest.FromString,
+                    response_serializer=hafailover_dot_v1_dot_control__pb2.CommandReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -344,6 +394,87 @@ class Peer:
             '/hafailover.v1.Peer/Fence',
             hafailover_dot_v1_dot_peer__pb2.FenceRequest.SerializeToString,
             hafailover_dot_v1_dot_peer__pb2.FenceReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Peer/PublishView',
+            hafailover_dot_v1_dot_peer__pb2.ViewMessage.SerializeToString,
+            hafailover_dot_v1_dot_peer__pb2.ViewAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Peer/FetchState',
+            hafailover_dot_v1_dot_peer__pb2.FetchStateRequest.SerializeToString,
+            hafailover_dot_v1_dot_peer__pb2.ClusterDocument.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Submit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Peer/Submit',
+            hafailover_dot_v1_dot_control__pb2.CommandRequest.SerializeToString,
+            hafailover_dot_v1_dot_control__pb2.CommandReply.FromString,
             options,
             channel_credentials,
             insecure,
