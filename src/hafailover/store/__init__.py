@@ -1,0 +1,1 @@
+"""The replicated cluster-state document (``document``) and its file on disk (``persist``)."""
