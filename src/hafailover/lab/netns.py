@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from hafailover import settings
+
+NAMESPACE_DIR = "/run/netns"
 
 
 class NetnsError(RuntimeError):
@@ -21,13 +26,23 @@ class NetnsError(RuntimeError):
 
 
 def _ip(*args: str) -> None:
-    result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    result = subprocess.run([settings.IP_BINARY, *args], capture_output=True, text=True,
+                            check=False)
     if result.returncode != 0:
         raise NetnsError(f"ip {' '.join(args)}: {result.stderr.strip()}")
 
 
 def namespace_exists(name: str) -> bool:
-    return os.path.exists(f"/run/netns/{name}")
+    return os.path.exists(os.path.join(NAMESPACE_DIR, name))
+
+
+def namespace_names(pattern: str) -> list[str]:
+    """The existing namespaces whose whole name matches the regular expression."""
+    try:
+        names = os.listdir(NAMESPACE_DIR)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if re.fullmatch(pattern, n))
 
 
 @dataclass(frozen=True)
@@ -35,7 +50,7 @@ class Netns:
     name: str
 
     def command(self, argv: Sequence[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.name, *argv]
+        return [settings.IP_BINARY, "netns", "exec", self.name, *argv]
 
     def run(self, argv: Sequence[str], *, check: bool = True, timeout: float = 60,
             input: str | None = None, env: dict[str, str] | None = None,
@@ -51,8 +66,8 @@ class Netns:
         return subprocess.Popen(self.command(argv), **kwargs)  # type: ignore[call-overload,no-any-return]
 
     def pids(self) -> list[int]:
-        result = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
-                                text=True, check=False)
+        result = subprocess.run([settings.IP_BINARY, "netns", "pids", self.name],
+                                capture_output=True, text=True, check=False)
         return [int(p) for p in result.stdout.split()]
 
     def kill_all(self, sig: int = signal.SIGKILL) -> None:
@@ -77,7 +92,8 @@ def delete_namespace(name: str) -> None:
     if not namespace_exists(name):
         return
     Netns(name).kill_all()
-    subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
+    subprocess.run([settings.IP_BINARY, "netns", "delete", name], capture_output=True,
+                   check=False)
 
 
 @contextmanager
@@ -90,18 +106,22 @@ def namespace(name: str) -> Iterator[Netns]:
         delete_namespace(name)
 
 
-def add_bridge(ns: Netns, bridge: str) -> None:
-    ns.run(["ip", "link", "add", bridge, "type", "bridge"])
+def add_bridge(ns: Netns, bridge: str, *, multicast_snooping: bool = True) -> None:
+    """A bridge that is up; without snooping it floods multicast to every port, like a
+    plain switch (and needs no IGMP querier to keep doing so)."""
+    ns.run(["ip", "link", "add", bridge, "type", "bridge",
+            "mcast_snooping", "1" if multicast_snooping else "0"])
     ns.run(["ip", "link", "set", bridge, "up"])
 
 
 def connect(ns: Netns, ifname: str, switch: Netns, bridge: str, *,
-            addresses: Sequence[str] = ()) -> None:
+            addresses: Sequence[str] = (), peer: str | None = None) -> None:
     """A veth pair from ``ns`` (as ``ifname``) to ``bridge`` in ``switch``.
 
-    ``addresses`` are in CIDR form.
+    ``addresses`` are in CIDR form. ``peer`` names the switch end (at most 15
+    characters, unique in the switch); by default it is made from both names.
     """
-    peer = f"{ns.name[:7]}-{ifname}"[:15]
+    peer = peer or f"{ns.name[:7]}-{ifname}"[:15]
     _ip("link", "add", ifname, "netns", ns.name, "type", "veth", "peer", "name", peer,
         "netns", switch.name)
     switch.run(["ip", "link", "set", peer, "master", bridge])
