@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hafailover import __version__
+from hafailover.cli.agent_cmd import agent
 from hafailover.cli.agents_cmd import agents_group
 from hafailover.cli.keygen_cmd import keygen
 from hafailover.cli.validate_cmd import validate
@@ -21,6 +22,7 @@ def cli(log_format: str, log_level: str) -> None:
     configure_logging("json" if log_format == "json" else "console", log_level)
 
 
+cli.add_command(agent)
 cli.add_command(validate)
 cli.add_command(agents_group)
 cli.add_command(keygen)

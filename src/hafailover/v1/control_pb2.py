@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhafailover/v1/control.proto\x12\rhafailover.v1\"\x0f\n\rStatusRequest\"\x1b\n\x0bStatusReply\x12\x0c\n\x04json\x18\x01 \x01(\t\"m\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08lifetime\x18\x04 \x01(\x01\x12\x0c\n\x04keep\x18\x05 \x01(\x08\x12\n\n\x02on\x18\x06 \x01(\x08\"U\n\x0c\x43ommandReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x63onsequences\x18\x03 \x03(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\":\n\x12\x41pplyConfigRequest\x12\x13\n\x0b\x63onfig_yaml\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"[\n\x10\x41pplyConfigReply\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x02 \x01(\t\x12\x14\n\x0creports_json\x18\x03 \x01(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\"2\n\x0bWaitRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x0f\n\x07timeout\x18\x02 \x01(\x01\">\n\tWaitReply\x12\x10\n\x08\x63omplete\x18\x01 \x01(\x08\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\".\n\rEventsRequest\x12\r\n\x05since\x18\x01 \x01(\x01\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"B\n\x05\x45vent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04json\x18\x04 \x01(\t2\xef\x02\n\x07\x43ontrol\x12\x42\n\x06Status\x12\x1c.hafailover.v1.StatusRequest\x1a\x1a.hafailover.v1.StatusReply\x12\x45\n\x07\x43ommand\x12\x1d.hafailover.v1.CommandRequest\x1a\x1b.hafailover.v1.CommandReply\x12Q\n\x0b\x41pplyConfig\x12!.hafailover.v1.ApplyConfigRequest\x1a\x1f.hafailover.v1.ApplyConfigReply\x12\x46\n\x0eWaitTransition\x12\x1a.hafailover.v1.WaitRequest\x1a\x18.hafailover.v1.WaitReply\x12>\n\x06\x45vents\x12\x1c.hafailover.v1.EventsRequest\x1a\x14.hafailover.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhafailover/v1/control.proto\x12\rhafailover.v1\"\x0f\n\rStatusRequest\"\x1b\n\x0bStatusReply\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x94\x01\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08lifetime\x18\x04 \x01(\x01\x12\x0c\n\x04keep\x18\x05 \x01(\x08\x12\n\n\x02on\x18\x06 \x01(\x08\x12\x13\n\x0b\x63onfig_yaml\x18\x07 \x01(\t\x12\x10\n\x08\x66ilename\x18\x08 \x01(\t\"U\n\x0c\x43ommandReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x63onsequences\x18\x03 \x03(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\":\n\x12\x41pplyConfigRequest\x12\x13\n\x0b\x63onfig_yaml\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"[\n\x10\x41pplyConfigReply\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x02 \x01(\t\x12\x14\n\x0creports_json\x18\x03 \x01(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\"2\n\x0bWaitRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x0f\n\x07timeout\x18\x02 \x01(\x01\">\n\tWaitReply\x12\x10\n\x08\x63omplete\x18\x01 \x01(\x08\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\".\n\rEventsRequest\x12\r\n\x05since\x18\x01 \x01(\x01\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"B\n\x05\x45vent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04json\x18\x04 \x01(\t2\xef\x02\n\x07\x43ontrol\x12\x42\n\x06Status\x12\x1c.hafailover.v1.StatusRequest\x1a\x1a.hafailover.v1.StatusReply\x12\x45\n\x07\x43ommand\x12\x1d.hafailover.v1.CommandRequest\x1a\x1b.hafailover.v1.CommandReply\x12Q\n\x0b\x41pplyConfig\x12!.hafailover.v1.ApplyConfigRequest\x1a\x1f.hafailover.v1.ApplyConfigReply\x12\x46\n\x0eWaitTransition\x12\x1a.hafailover.v1.WaitRequest\x1a\x18.hafailover.v1.WaitReply\x12>\n\x06\x45vents\x12\x1c.hafailover.v1.EventsRequest\x1a\x14.hafailover.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +35,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUSREQUEST']._serialized_end=61
   _globals['_STATUSREPLY']._serialized_start=63
   _globals['_STATUSREPLY']._serialized_end=90
-  _globals['_COMMANDREQUEST']._serialized_start=92
-  _globals['_COMMANDREQUEST']._serialized_end=201
-  _globals['_COMMANDREPLY']._serialized_start=203
-  _globals['_COMMANDREPLY']._serialized_end=288
-  _globals['_APPLYCONFIGREQUEST']._serialized_start=290
-  _globals['_APPLYCONFIGREQUEST']._serialized_end=348
-  _globals['_APPLYCONFIGREPLY']._serialized_start=350
-  _globals['_APPLYCONFIGREPLY']._serialized_end=441
-  _globals['_WAITREQUEST']._serialized_start=443
-  _globals['_WAITREQUEST']._serialized_end=493
-  _globals['_WAITREPLY']._serialized_start=495
-  _globals['_WAITREPLY']._serialized_end=557
-  _globals['_EVENTSREQUEST']._serialized_start=559
-  _globals['_EVENTSREQUEST']._serialized_end=605
-  _globals['_EVENT']._serialized_start=607
-  _globals['_EVENT']._serialized_end=673
-  _globals['_CONTROL']._serialized_start=676
-  _globals['_CONTROL']._serialized_end=1043
+  _globals['_COMMANDREQUEST']._serialized_start=93
+  _globals['_COMMANDREQUEST']._serialized_end=241
+  _globals['_COMMANDREPLY']._serialized_start=243
+  _globals['_COMMANDREPLY']._serialized_end=328
+  _globals['_APPLYCONFIGREQUEST']._serialized_start=330
+  _globals['_APPLYCONFIGREQUEST']._serialized_end=388
+  _globals['_APPLYCONFIGREPLY']._serialized_start=390
+  _globals['_APPLYCONFIGREPLY']._serialized_end=481
+  _globals['_WAITREQUEST']._serialized_start=483
+  _globals['_WAITREQUEST']._serialized_end=533
+  _globals['_WAITREPLY']._serialized_start=535
+  _globals['_WAITREPLY']._serialized_end=597
+  _globals['_EVENTSREQUEST']._serialized_start=599
+  _globals['_EVENTSREQUEST']._serialized_end=645
+  _globals['_EVENT']._serialized_start=647
+  _globals['_EVENT']._serialized_end=713
+  _globals['_CONTROL']._serialized_start=716
+  _globals['_CONTROL']._serialized_end=1083
 # @@protoc_insertion_point(module_scope)

@@ -17,20 +17,24 @@ class StatusReply(_message.Message):
     def __init__(self, json: _Optional[str] = ...) -> None: ...
 
 class CommandRequest(_message.Message):
-    __slots__ = ("command", "resource", "node", "lifetime", "keep", "on")
+    __slots__ = ("command", "resource", "node", "lifetime", "keep", "on", "config_yaml", "filename")
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     LIFETIME_FIELD_NUMBER: _ClassVar[int]
     KEEP_FIELD_NUMBER: _ClassVar[int]
     ON_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_YAML_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
     command: str
     resource: str
     node: str
     lifetime: float
     keep: bool
     on: bool
-    def __init__(self, command: _Optional[str] = ..., resource: _Optional[str] = ..., node: _Optional[str] = ..., lifetime: _Optional[float] = ..., keep: _Optional[bool] = ..., on: _Optional[bool] = ...) -> None: ...
+    config_yaml: str
+    filename: str
+    def __init__(self, command: _Optional[str] = ..., resource: _Optional[str] = ..., node: _Optional[str] = ..., lifetime: _Optional[float] = ..., keep: _Optional[bool] = ..., on: _Optional[bool] = ..., config_yaml: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
 
 class CommandReply(_message.Message):
     __slots__ = ("ok", "message", "consequences", "transition")

@@ -1,0 +1,188 @@
+"""State-changing commands (hactl's move, ban, clear, standby, ...) and configuration
+changes, made by the coordinator and forwarded to it from any other node."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hafailover.agent.peers import PeerError
+from hafailover.config.loader import load_config_text
+from hafailover.config.model import ClusterConfig, Location
+from hafailover.core.scores import INFINITY
+from hafailover.reports import Severity, did_you_mean
+from hafailover.store import document as doc_ops
+from hafailover.store.document import MAINTENANCE, STANDBY, Document, RuntimeLocation
+from hafailover.v1 import control_pb2
+
+if TYPE_CHECKING:
+    from hafailover.agent.daemon import Agent
+
+FORWARD_TIMEOUT = 30.0
+
+Change = Callable[[Document], Document]
+
+
+class CommandError(Exception):
+    pass
+
+
+def _node(config: ClusterConfig, name: str) -> str:
+    if not name:
+        raise CommandError("a node name is needed")
+    if config.node(name) is None:
+        hint = did_you_mean(name, config.node_names())
+        raise CommandError(f"no node '{name}' in this cluster" + (f"; {hint}" if hint else ""))
+    return name
+
+
+def _resource(config: ClusterConfig, name: str) -> str:
+    if not name:
+        raise CommandError("a resource name is needed")
+    if config.find(name) is None:
+        hint = did_you_mean(name, [r.id for r in config.iter_resources()])
+        raise CommandError(f"no resource '{name}' in this cluster"
+                           + (f"; {hint}" if hint else ""))
+    return name
+
+
+def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
+         origin: str, now: float) -> tuple[Change, str]:
+    """The change a command makes to the state, and how to say it. Pure."""
+    command = request.command
+    expires = now + request.lifetime if request.lifetime > 0 else None
+
+    def attribute(node: str, name: str, value: str | None) -> Change:
+        return lambda doc: doc_ops.set_node_attribute(doc, node, name, value, origin)
+
+    if command in ("standby", "unstandby"):
+        node = _node(config, request.node)
+        value = "on" if command == "standby" else None
+        return attribute(node, STANDBY, value), f"{command} {node}"
+    if command == "maintenance":
+        node = _node(config, request.node)
+        value = "on" if request.on else None
+        return attribute(node, MAINTENANCE, value), \
+            f"maintenance {'on' if request.on else 'off'} for {node}"
+    if command in ("move", "ban"):
+        resource = _resource(config, request.resource)
+        node = _node(config, request.node)
+        if command == "move":
+            location = Location(id=f"cli-prefer-{resource}", resource=resource,
+                                score=INFINITY, node=node)
+        else:
+            location = Location(id=f"cli-ban-{resource}-on-{node}", resource=resource,
+                                score=-INFINITY, node=node)
+        runtime = RuntimeLocation(location, expires)
+        return (lambda doc: doc_ops.add_runtime_location(doc, runtime, origin),
+                f"{command} {resource} {'to' if command == 'move' else 'from'} {node}")
+    if command == "clear":
+        resource = _resource(config, request.resource)
+        node_or_none = _node(config, request.node) if request.node else None
+        return (lambda doc: doc_ops.remove_runtime_locations(
+            doc, origin, resource=resource, node=node_or_none)[0],
+            f"clear the move/ban constraints of {resource}")
+    if command == "cleanup":
+        resource = _resource(config, request.resource)
+        node_or_none = _node(config, request.node) if request.node else None
+
+        def forget(doc: Document) -> Document:
+            kept = [f for f in doc.failures if not (
+                f.resource == resource and node_or_none in (None, f.node))]
+            if len(kept) == len(doc.failures):
+                return doc
+            return doc_ops.set_failures(doc, kept, origin)
+        return forget, f"cleanup {resource}" + (f" on {node_or_none}" if node_or_none else "")
+    known = "standby, unstandby, maintenance, move, ban, clear, cleanup"
+    hint = did_you_mean(command, known.split(", "))
+    raise CommandError(f"unknown command '{command}' (known: {known})"
+                       + (f"; {hint}" if hint else ""))
+
+
+async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
+                      forwarded: bool = False) -> control_pb2.CommandReply:
+    from hafailover.agent.daemon import ChangeRefusedError
+
+    coordinator = agent.membership.view.coordinator
+    if coordinator != agent.node:
+        if forwarded or coordinator is None:
+            return control_pb2.CommandReply(
+                ok=False, message=f"{agent.node} is not the coordinator and knows no other")
+        try:
+            reply: control_pb2.CommandReply = await agent.peers.call(
+                coordinator, "Submit", request, FORWARD_TIMEOUT)
+            return reply
+        except PeerError as exc:
+            return control_pb2.CommandReply(ok=False, message=str(exc))
+    if request.command == "apply-config":
+        outcome = await apply_config_text(agent, request.config_yaml,
+                                          request.filename or "<forwarded>")
+        return control_pb2.CommandReply(ok=outcome.applied, message=outcome.summary)
+    try:
+        change, what = plan(agent.state.config, request, agent.node, time.time())
+        message = await agent.change(change, what)
+    except (CommandError, ChangeRefusedError) as exc:
+        return control_pb2.CommandReply(ok=False, message=str(exc))
+    agent.events.record("command", message, command=request.command,
+                        resource=request.resource, node=request.node)
+    return control_pb2.CommandReply(ok=True, message=message)
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    applied: bool
+    diff: str
+    errors: bool
+    reports_json: str
+    summary: str
+
+
+def _restart_needed(old: ClusterConfig, new: ClusterConfig) -> list[str]:
+    """Membership settings that take effect only when each agent restarts."""
+    return [name for name in ("nodes", "heartbeat", "peer", "quorum")
+            if getattr(old, name) != getattr(new, name)]
+
+
+async def apply_config_text(agent: Agent, text: str, filename: str,
+                            dry_run: bool = False) -> ApplyOutcome:
+    """Validate a new configuration, show the difference, and make it the cluster's
+    (on the coordinator; from another node the text is forwarded to it)."""
+    from hafailover.agent.daemon import ChangeRefusedError
+
+    result = load_config_text(text, filename)
+    reports = json.dumps([r.as_json() for r in result.reports])
+    current = agent.state.document.config_yaml
+    diff = "".join(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
+                                        "running", filename))
+    errors = [r for r in result.reports if r.severity is Severity.ERROR]
+    if result.config is None or errors:
+        return ApplyOutcome(False, diff, True, reports,
+                            f"{filename} has {len(errors)} error(s): nothing was applied")
+    if result.config.name != agent.config.name:
+        return ApplyOutcome(False, diff, True, reports,
+                            f"{filename} is for cluster '{result.config.name}', this is "
+                            f"'{agent.config.name}': nothing was applied")
+    if not diff:
+        return ApplyOutcome(False, "", False, reports, "no change")
+    if dry_run:
+        return ApplyOutcome(False, diff, False, reports, "dry run: nothing was applied")
+    coordinator = agent.membership.view.coordinator
+    if coordinator != agent.node:
+        reply = await run_command(agent, control_pb2.CommandRequest(
+            command="apply-config", config_yaml=text, filename=filename))
+        return ApplyOutcome(reply.ok, diff, False, reports, reply.message)
+    try:
+        message = await agent.change(
+            lambda doc: doc_ops.replace_config(doc, text, agent.node),
+            f"configuration from {filename}")
+    except ChangeRefusedError as exc:
+        return ApplyOutcome(False, diff, False, reports, str(exc))
+    later = _restart_needed(agent.config, result.config)
+    if later:
+        message += (f"; the {', '.join(later)} settings take effect when each agent "
+                    "restarts")
+    return ApplyOutcome(True, diff, False, reports, message)

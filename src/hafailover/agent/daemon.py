@@ -1,0 +1,450 @@
+"""``hafailover agent``: one node's daemon.
+
+Threads and tasks:
+
+- the heartbeat thread (``HeartbeatLoop``) sends, receives and detects at real-time
+  priority and hands detector events to the asyncio loop;
+- the asyncio loop serves the peer channel and the control socket (one grpc.aio
+  server), probes suspected peers, and runs the coordinator's work in one task
+  (``_coordinate``) so that views and state changes are made one at a time.
+
+The membership rules are in ``hafailover.membership.tracker`` (pure); the replicated
+state in ``hafailover.agent.replication`` and ``hafailover.store``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grpc import aio
+
+from hafailover import settings
+from hafailover.agent.events import EventLog
+from hafailover.agent.peers import PeerError, Peers
+from hafailover.agent.replication import (
+    RejectedDocumentError,
+    ReplicatedState,
+    from_message,
+    load_at_start,
+    to_message,
+    version_of,
+)
+from hafailover.config.model import ClusterConfig
+from hafailover.log import get_logger
+from hafailover.membership.detector import DetectorEvent
+from hafailover.membership.tracker import Membership, Probe, Publish
+from hafailover.membership.transport import HeartbeatLoop
+from hafailover.membership.view import View
+from hafailover.peer.service import check_hello_reply, version_message
+from hafailover.peer.tls import channel_credentials, server_credentials
+from hafailover.security.material import read_cluster_key
+from hafailover.store.document import Document, Version
+from hafailover.v1 import control_pb2_grpc, peer_pb2, peer_pb2_grpc
+
+log = get_logger(__name__)
+
+PUBLISH_TIMEOUT = 2.0  # seconds a member has to acknowledge a view or a state push
+
+
+@dataclass(frozen=True)
+class AgentPaths:
+    config: Path
+    key_dir: Path
+    state_dir: Path
+    run_dir: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / settings.STATE_FILE_NAME
+
+    @property
+    def control_socket(self) -> Path:
+        return self.run_dir / settings.CONTROL_SOCKET_NAME
+
+
+class ChangeRefusedError(Exception):
+    """A state change that cannot be made here and now; the message says why."""
+
+
+def view_message(view: View, sender: str) -> peer_pb2.ViewMessage:
+    return peer_pb2.ViewMessage(number=view.number, members=list(view.members),
+                                coordinator=view.coordinator or "", quorate=view.quorate,
+                                votes=view.votes, expected_votes=view.expected_votes,
+                                from_node=sender)
+
+
+def view_of(message: peer_pb2.ViewMessage) -> View:
+    return View(number=message.number, members=tuple(message.members),
+                coordinator=message.coordinator or None, quorate=message.quorate,
+                votes=message.votes, expected_votes=message.expected_votes)
+
+
+class Agent:
+    def __init__(self, paths: AgentPaths, node: str, config_text: str) -> None:
+        self.paths = paths
+        self.node = node
+        self.config_text = config_text
+        self.incarnation = time.time_ns() // 1000
+        self.started = time.time()
+        self.events = EventLog()
+        startup = load_at_start(paths.state_file, config_text, node)
+        self.recovering = startup.problem is not None
+        if startup.problem is not None:
+            self.events.record(
+                "state", f"cannot use the saved cluster state: {startup.problem}; it was "
+                f"moved to {startup.quarantined}; the state will be recovered from the "
+                "peers", level="error", file=str(paths.state_file))
+        self.state = ReplicatedState(paths.state_file, startup.document)
+        self.config: ClusterConfig = self.state.config  # membership settings, fixed until restart
+        if self.config.node(node) is None:
+            raise ValueError(f"node '{node}' is not in the cluster's configuration "
+                             f"({', '.join(self.config.node_names())})")
+        self.membership = Membership(self.config, node, time.monotonic())
+        self.key = read_cluster_key(paths.key_dir / "cluster.key")
+        self.heartbeat = HeartbeatLoop(self.config, node, self.key,
+                                       incarnation=self.incarnation,
+                                       on_event=self._from_heartbeat_thread)
+        self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
+        self.server: aio.Server | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._compatible: dict[str, str | None] = {}
+        self._unconfirmed: set[str] = set()  # members that have not acknowledged our view
+        self._last_probe_round = 0.0
+        self._held_view = View(0, (), None, False, 0, 0)
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self.loop = asyncio.get_running_loop()
+        await self._serve()
+        thread = threading.Thread(target=self.heartbeat.run, name="heartbeat", daemon=True)
+        thread.start()
+        for sig, handler in ((signal.SIGTERM, self.request_stop),
+                             (signal.SIGINT, self.request_stop),
+                             (signal.SIGHUP, self._reload)):
+            self.loop.add_signal_handler(sig, handler)
+        beat = self.config.heartbeat
+        self.events.record(
+            "agent", f"{self.node} started (incarnation {self.incarnation})",
+            node=self.node, incarnation=self.incarnation, cluster=self.config.name,
+            state_version=str(self.state.version),
+            detection_time_ms=round(beat.detection_time * 1000),
+            loss_time_ms=round(self.config.loss_time * 1000),
+            interval_ms=round(beat.interval * 1000), dead_time_ms=round(beat.dead_time * 1000),
+            transport=beat.transport)
+        self._spawn(self._coordinate())
+        self._spawn(self._tick())
+        await self._stopping.wait()
+        await self._leave(thread)
+        return 0
+
+    def request_stop(self) -> None:
+        self.events.record("agent", f"{self.node} leaving the cluster (SIGTERM)")
+        self._stopping.set()
+
+    async def _leave(self, thread: threading.Thread) -> None:
+        self.heartbeat.stop()  # sends a goodbye on every link
+        await asyncio.get_running_loop().run_in_executor(None, thread.join, 5.0)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.server is not None:
+            await self.server.stop(1.0)
+        await self.peers.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.paths.control_socket.unlink()
+        self.events.record("agent", f"{self.node} stopped")
+
+    async def _serve(self) -> None:
+        from hafailover.agent.control_service import ControlService
+        from hafailover.agent.peer_service import PeerService
+
+        server = aio.server(options=(("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                                     ("grpc.so_reuseport", 0)))
+        peer_pb2_grpc.add_PeerServicer_to_server(  # type: ignore[no-untyped-call]
+            PeerService(self), server)
+        control_pb2_grpc.add_ControlServicer_to_server(  # type: ignore[no-untyped-call]
+            ControlService(self), server)
+        address = self.config.peer_address(self.node)
+        host = f"[{address}]" if address and ":" in address else address
+        server.add_secure_port(f"{host}:{self.config.peer.port}",
+                               server_credentials(self.paths.key_dir, self.node))
+        self.paths.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileNotFoundError):
+            self.paths.control_socket.unlink()
+        old_umask = os.umask(0o077)
+        try:
+            server.add_insecure_port(f"unix:{self.paths.control_socket}")
+            await server.start()
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.paths.control_socket, 0o600)
+        self.server = server
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("internal task failed", error=repr(exc), exc_info=exc)
+
+    def _reload(self) -> None:
+        self._spawn(self._reload_config())
+
+    async def _reload_config(self) -> None:
+        from hafailover.agent.commands import apply_config_text
+
+        try:
+            text = self.paths.config.read_text()
+        except OSError as exc:
+            self.events.record("config", f"SIGHUP: cannot read {self.paths.config}: {exc}",
+                               level="error")
+            return
+        outcome = await apply_config_text(self, text, str(self.paths.config))
+        level = "info" if outcome.applied or not outcome.errors else "error"
+        self.events.record("config", f"SIGHUP: {outcome.summary}", level=level)
+
+    def local_resources(self) -> list[peer_pb2.ResourceStatus]:
+        """What this node's executor runs (reported to the coordinator with each view)."""
+        return []
+
+    # --- heartbeats and membership --------------------------------------------------------
+
+    def _from_heartbeat_thread(self, event: DetectorEvent) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._detector_event, event)
+
+    def _detector_event(self, event: DetectorEvent) -> None:
+        if event.kind == "alive":
+            self.membership.alive(event.node)
+            self.events.record("membership", f"{event.node} is online", node=event.node)
+            self._spawn(self._hello(event.node))
+        elif event.kind == "suspected":
+            self.events.record("membership", event.message, level="warning", node=event.node)
+            self._act(self.membership.suspected(event.node))
+        elif event.kind == "left":
+            self.membership.left(event.node)
+            self.events.record("membership", event.message, node=event.node)
+        elif event.kind == "link-down":
+            self.events.record("link", event.message, level="warning", node=event.node,
+                               link=event.link)
+        else:
+            self.events.record("link", event.message, node=event.node, link=event.link)
+        self._wake.set()
+
+    def _act(self, outputs: list[Probe | Publish]) -> None:
+        for output in outputs:
+            if isinstance(output, Probe):
+                self._spawn(self._probe(output.node))
+
+    async def _probe(self, node: str) -> None:
+        timeout = self.config.peer.probe_timeout
+        try:
+            reply = await self.peers.probe(node, self.membership.view.number, timeout)
+        except PeerError as exc:
+            self.membership.probed(node, answered=False)
+            self.events.record(
+                "membership", f"{node} lost: no heartbeat on any link and no answer "
+                f"over the peer channel ({exc})", level="warning", node=node)
+        else:
+            was = self.membership.peers.get(node)
+            self.membership.probed(node, answered=True)
+            if was is not None and was.value == "suspected":
+                self.events.record(
+                    "membership", f"{node} sends no heartbeat that reaches {self.node}, but "
+                    f"answers over the peer channel (incarnation {reply.incarnation}): kept "
+                    "as a member; check multicast, firewalls and the heartbeat links",
+                    level="warning", node=node)
+        self._wake.set()
+
+    async def _hello(self, node: str) -> None:
+        request = peer_pb2.HelloRequest(cluster=self.config.name, node=self.node,
+                                        incarnation=self.incarnation,
+                                        version=version_message())
+        try:
+            reply = await self.peers.call(node, "Hello", request, PUBLISH_TIMEOUT)
+        except PeerError as exc:
+            log.info("hello not answered yet", peer=node, error=str(exc))
+            return
+        problem = check_hello_reply(self.node, reply)
+        if problem != self._compatible.get(node, None) or node not in self._compatible:
+            self._compatible[node] = problem
+            if problem:
+                self.events.record("membership", problem, level="error", node=node)
+
+    async def _tick(self) -> None:
+        """Wake the coordinator's task every interval; re-probe peers heard only by gRPC."""
+        interval = self.config.heartbeat.interval
+        while True:
+            await asyncio.sleep(interval)
+            self.membership.heard_view_number(self.heartbeat.highest_view)
+            now = time.monotonic()
+            if now - self._last_probe_round >= self.config.heartbeat.dead_time:
+                self._last_probe_round = now
+                self._act(self.membership.probes_due())
+            self._wake.set()
+
+    async def _coordinate(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            for output in self.membership.reconcile(time.monotonic()):
+                if isinstance(output, Publish):
+                    await self._publish(output.view)
+            if self.membership.is_coordinator and self._unconfirmed:
+                await self._publish(self.membership.view, only=set(self._unconfirmed))
+
+    # --- views ----------------------------------------------------------------------------
+
+    def adopt_view(self, view: View) -> None:
+        """This node now holds ``view``: advertise it and say what changed."""
+        previous, self._held_view = self._held_view, view
+        self.heartbeat.advertise(view=view.number, coordinator=view.coordinator == self.node,
+                                 quorate=view.quorate, config_epoch=self.state.version.epoch)
+        if view == previous:
+            return
+        self.events.record("view", view.describe(), view=view.number,
+                           members=list(view.members), coordinator=view.coordinator,
+                           quorate=view.quorate, votes=view.votes,
+                           expected_votes=view.expected_votes)
+        if view.quorate != previous.quorate or previous.number == 0:
+            if view.quorate:
+                self.events.record("quorum", f"quorum: {view.votes} of {view.expected_votes} "
+                                   "expected votes present", votes=view.votes)
+            else:
+                self.events.record(
+                    "quorum", f"NO QUORUM: {view.votes} of {view.expected_votes} expected "
+                    f"votes present; no-quorum-policy is "
+                    f"{self.state.config.properties.no_quorum_policy}", level="warning",
+                    votes=view.votes)
+
+    async def _publish(self, view: View, only: set[str] | None = None) -> None:
+        if only is None:
+            self.adopt_view(view)
+        targets = [m for m in view.members if m != self.node and (only is None or m in only)]
+        message = view_message(view, self.node)
+        results = await asyncio.gather(*(
+            self.peers.call(m, "PublishView", message, PUBLISH_TIMEOUT) for m in targets),
+            return_exceptions=True)
+        haves: dict[str, Version] = {self.node: self.state.version}
+        for member, result in zip(targets, results, strict=True):
+            if isinstance(result, BaseException):
+                self._unconfirmed.add(member)
+                log.warning("view not acknowledged", member=member, view=view.number,
+                            error=str(result))
+                continue
+            if not result.accepted:
+                self._unconfirmed.add(member)
+                self.membership.refused(result.view)
+                log.warning("view refused", member=member, view=view.number,
+                            reason=result.message)
+                continue
+            self._unconfirmed.discard(member)
+            haves[member] = version_of(result.have)
+        if self.membership.view != view:
+            return  # refused by someone who saw a newer view: the next round renumbers
+        await self._synchronise(haves)
+
+    # --- replicated state -----------------------------------------------------------------
+
+    async def _synchronise(self, haves: dict[str, Version]) -> None:
+        """As coordinator: take the winning copy among the members, give it to all."""
+        best_node = max(haves, key=lambda n: haves[n])
+        if haves[best_node] > self.state.version:
+            try:
+                message = await self.peers.call(
+                    best_node, "FetchState", peer_pb2.FetchStateRequest(from_node=self.node),
+                    PUBLISH_TIMEOUT)
+                document = from_message(message)
+                if self.state.adopt(document):
+                    self._state_adopted(document, f"taken from {best_node}")
+            except (PeerError, RejectedDocumentError) as exc:
+                self.events.record("state", f"cannot take the cluster state from "
+                                   f"{best_node}: {exc}", level="error")
+        await self._push([m for m, v in haves.items()
+                          if m != self.node and v != self.state.version])
+
+    async def _push(self, members: list[str]) -> set[str]:
+        """Send our copy to ``members``; the set of those that stored it."""
+        request = peer_pb2.PushStateRequest(document=to_message(self.state.document),
+                                            view=self.membership.view.number)
+        results = await asyncio.gather(*(
+            self.peers.call(m, "PushState", request, PUBLISH_TIMEOUT) for m in members),
+            return_exceptions=True)
+        stored = set()
+        for member, result in zip(members, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("state push failed", member=member, error=str(result))
+            elif result.accepted:
+                stored.add(member)
+            elif version_of(result.have) > self.state.version:
+                self._unconfirmed.add(member)  # it has a newer copy: the next round takes it
+                self._wake.set()
+            else:
+                log.warning("state push refused", member=member, reason=result.message)
+        return stored
+
+    def _state_adopted(self, document: Document, how: str) -> None:
+        self.recovering = False
+        self.heartbeat.advertise(view=self.membership.view.number,
+                                 coordinator=self.membership.is_coordinator,
+                                 quorate=self.membership.view.quorate,
+                                 config_epoch=document.version.epoch)
+        self.events.record("state", f"cluster state {document.version} {how} "
+                           f"(made by {document.origin or 'the configuration file'})",
+                           version=str(document.version), origin=document.origin)
+
+    def receive_state(self, document: Document, sender: str | None) -> tuple[bool, str]:
+        """A push from the coordinator; (stored, why not)."""
+        if sender is not None and sender != self.membership.view.coordinator:
+            return False, (f"{sender} is not the coordinator of view "
+                           f"{self.membership.view.number}")
+        try:
+            changed = self.state.adopt(document)
+        except RejectedDocumentError as exc:
+            return False, str(exc)
+        if changed:
+            self._state_adopted(document, f"received from {sender or 'the coordinator'}")
+            return True, ""
+        if document.digest == self.state.document.digest:
+            return True, ""
+        return False, f"{self.node} holds a newer copy ({self.state.version})"
+
+    async def change(self, make: Callable[[Document], Document], what: str) -> str:
+        """Make a state change as the coordinator; returns once a majority stored it."""
+        view = self.membership.view
+        if view.coordinator != self.node:
+            raise ChangeRefusedError(f"{self.node} is not the coordinator ({view.coordinator})")
+        if not view.quorate:
+            raise ChangeRefusedError(
+                f"this partition has no quorum ({view.votes} of {view.expected_votes} "
+                "expected votes): changes are refused so that none can be lost when the "
+                "partitions merge")
+        document = make(self.state.document)
+        if document is self.state.document:
+            return f"{what}: nothing to change"
+        self.state.adopt(document)
+        self._state_adopted(document, f"made here: {what}")
+        members = [m for m in view.members if m != self.node]
+        stored = await self._push(members)
+        votes = {n.name: n.votes for n in self.config.nodes}
+        have = votes[self.node] + sum(votes[m] for m in stored)
+        if 2 * have <= view.expected_votes:
+            raise ChangeRefusedError(f"{what}: stored on nodes with only {have} of "
+                                f"{view.expected_votes} votes; it may be lost")
+        return f"{what} (cluster state {document.version})"

@@ -1,0 +1,79 @@
+"""The Peer service as the agent serves it: each call handed to the daemon's logic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from hafailover.agent.peers import certificate_name
+from hafailover.agent.replication import (
+    RejectedDocumentError,
+    from_message,
+    to_message,
+    version_message,
+)
+from hafailover.peer.service import answer_hello
+from hafailover.v1 import control_pb2, peer_pb2, peer_pb2_grpc
+
+if TYPE_CHECKING:
+    from hafailover.agent.daemon import Agent
+
+Context: TypeAlias = Any  # grpc.aio.ServicerContext (grpc ships no type information)
+
+
+class PeerService(peer_pb2_grpc.PeerServicer):
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    async def Hello(self, request: peer_pb2.HelloRequest,  # noqa: N802 (gRPC names)
+                    context: Context) -> peer_pb2.HelloReply:
+        reply = answer_hello(self.agent.config.name, self.agent.node, request)
+        if not reply.compatible:
+            self.agent.events.record("membership", reply.message, level="error",
+                                     node=request.node)
+        return reply
+
+    async def Probe(self, request: peer_pb2.ProbeRequest,  # noqa: N802
+                    context: Context) -> peer_pb2.ProbeReply:
+        membership = self.agent.membership
+        return peer_pb2.ProbeReply(node=self.agent.node, incarnation=self.agent.incarnation,
+                                   view=membership.view.number,
+                                   alive_peers=[m for m in membership.members()
+                                                if m != self.agent.node])
+
+    async def PublishView(self, request: peer_pb2.ViewMessage,  # noqa: N802
+                          context: Context) -> peer_pb2.ViewAck:
+        from hafailover.agent.daemon import view_of
+
+        agent = self.agent
+        sender = certificate_name(context) or request.from_node
+        view = view_of(request)
+        problem = agent.membership.receive_view(view, sender)
+        if problem is None:
+            agent.adopt_view(view)
+        return peer_pb2.ViewAck(accepted=problem is None, node=agent.node,
+                                view=agent.membership.view.number,
+                                have=version_message(agent.state.version),
+                                resources=agent.local_resources(), message=problem or "")
+
+    async def FetchState(self, request: peer_pb2.FetchStateRequest,  # noqa: N802
+                         context: Context) -> peer_pb2.ClusterDocument:
+        return to_message(self.agent.state.document)
+
+    async def PushState(self, request: peer_pb2.PushStateRequest,  # noqa: N802
+                        context: Context) -> peer_pb2.PushStateReply:
+        agent = self.agent
+        try:
+            document = from_message(request.document)
+        except RejectedDocumentError as exc:
+            stored, message = False, str(exc)
+        else:
+            stored, message = agent.receive_state(document, certificate_name(context))
+        return peer_pb2.PushStateReply(accepted=stored,
+                                       have=version_message(agent.state.version),
+                                       message=message)
+
+    async def Submit(self, request: control_pb2.CommandRequest,  # noqa: N802
+                     context: Context) -> control_pb2.CommandReply:
+        from hafailover.agent.commands import run_command
+
+        return await run_command(self.agent, request, forwarded=True)

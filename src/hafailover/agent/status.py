@@ -1,0 +1,76 @@
+"""The status document (docs/status.md): what ``hactl status`` and the lab read."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from hafailover import __version__
+from hafailover.peer.version import LOCAL
+
+if TYPE_CHECKING:
+    from hafailover.agent.daemon import Agent
+
+STATUS_FORMAT = 1
+RECENT_EVENTS = 10
+
+
+def build_status(agent: Agent) -> dict[str, Any]:
+    config = agent.config
+    membership = agent.membership
+    view = membership.view
+    now = time.monotonic()
+    detector = agent.heartbeat.detector
+    document = agent.state.document
+    nodes = []
+    for node in agent.state.config.nodes:
+        attributes = dict(document.node_attributes.get(node.name, {}))
+        entry: dict[str, Any] = {
+            "name": node.name, "id": node.node_id, "votes": node.votes,
+            "member": node.name in view.members,
+            "standby": attributes.get("standby") in ("on", "true"),
+            "maintenance": attributes.get("maintenance") in ("on", "true"),
+        }
+        if node.name == agent.node:
+            entry["state"] = "online"
+            entry["links"] = {link: "local" for link in detector.links}
+        else:
+            entry["state"] = membership.peers[node.name].value
+            entry["links"] = {link: "up" if detector.link_up(node.name, link, now) else "down"
+                              for link in detector.links}
+            heard = detector.last_heard(node.name)
+            entry["last_heard_ms"] = None if heard is None else round((now - heard) * 1000)
+        nodes.append(entry)
+    beat = config.heartbeat
+    stats = agent.heartbeat.stats
+    return {
+        "format": STATUS_FORMAT,
+        "cluster": config.name,
+        "node": agent.node,
+        "incarnation": agent.incarnation,
+        "software": f"hafailover {__version__}",
+        "protocol": LOCAL.major,
+        "uptime_s": round(time.time() - agent.started, 3),
+        "view": {"number": view.number, "members": list(view.members),
+                 "coordinator": view.coordinator, "quorate": view.quorate,
+                 "votes": view.votes, "expected_votes": view.expected_votes},
+        "detection": {"interval_ms": round(beat.interval * 1000),
+                      "dead_time_ms": round(beat.dead_time * 1000),
+                      "probe_timeout_ms": round(config.peer.probe_timeout * 1000),
+                      "detection_time_ms": round(beat.detection_time * 1000),
+                      "loss_time_ms": round(config.loss_time * 1000),
+                      "transport": beat.transport},
+        "nodes": nodes,
+        "state": {"version": str(document.version), "origin": document.origin,
+                  "digest": document.digest, "recovering": agent.recovering,
+                  "node_attributes": {n: dict(a) for n, a in document.node_attributes.items()},
+                  "runtime_locations": [
+                      {"id": r.location.id, "resource": r.location.resource,
+                       "node": r.location.node, "score": r.location.score,
+                       "expires": r.expires} for r in document.runtime_locations]},
+        "heartbeat": {"sent": stats.sent, "received": stats.received,
+                      "send_errors": stats.send_errors, "dropped": dict(stats.dropped),
+                      "max_lateness_ms": round(stats.max_lateness * 1000, 3),
+                      "priority": agent.heartbeat.priority},
+        "events": [e.as_json() for e in agent.events.last(RECENT_EVENTS)],
+    }

@@ -1,0 +1,1 @@
+"""The control channel: how hactl (and the lab) talk to an agent."""
