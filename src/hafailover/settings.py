@@ -24,6 +24,9 @@ RUN_DIR = _env("RUN_DIR", "/run/hafailover")
 OCF_FUNCTIONS_DIR = _env("OCF_FUNCTIONS_DIR", f"{OCF_ROOT}/lib/heartbeat")
 # PATH given to every agent; the daemon's own environment is never passed on.
 AGENT_PATH = _env("AGENT_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+# HA_RSCTMP given to agents (where Dummy and others keep state); "" keeps the agents'
+# default, /run/resource-agents. The lab gives each node its own.
+RESOURCE_TMP = _env("RESOURCE_TMP", "")
 # builtin:NAME agents are the Python modules hafailover.agents.NAME.
 BUILTIN_AGENT_PACKAGE = "hafailover.agents"
 # iproute2, used to run an agent inside a network namespace (ip netns exec NS ...).

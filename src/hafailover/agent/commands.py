@@ -118,6 +118,15 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
             return reply
         except PeerError as exc:
             return control_pb2.CommandReply(ok=False, message=str(exc))
+    if request.command == "shutdown":
+        node = request.node
+        if agent.state.config.node(node) is None:
+            return control_pb2.CommandReply(ok=False, message=f"no node '{node}'")
+        agent.leaving.add(node)
+        agent.driver.request()
+        agent.events.record("command", f"{node} is shutting down: its resources move away",
+                            node=node)
+        return control_pb2.CommandReply(ok=True, message=f"{node}'s resources move away")
     if request.command == "apply-config":
         outcome = await apply_config_text(agent, request.config_yaml,
                                           request.filename or "<forwarded>")

@@ -37,10 +37,12 @@ from hafailover.agent.replication import (
     to_message,
     version_of,
 )
+from hafailover.agent.resources import LocalResources
+from hafailover.agent.transitions import TransitionDriver
 from hafailover.config.model import ClusterConfig
 from hafailover.log import get_logger
 from hafailover.membership.detector import DetectorEvent
-from hafailover.membership.tracker import Membership, Probe, Publish
+from hafailover.membership.tracker import Membership, PeerState, Probe, Publish
 from hafailover.membership.transport import HeartbeatLoop
 from hafailover.membership.view import View
 from hafailover.peer.service import check_hello_reply, version_message
@@ -52,6 +54,7 @@ from hafailover.v1 import control_pb2_grpc, peer_pb2, peer_pb2_grpc
 log = get_logger(__name__)
 
 PUBLISH_TIMEOUT = 2.0  # seconds a member has to acknowledge a view or a state push
+HAND_OVER_TIMEOUT = 120.0  # seconds a leaving node waits for its resources to move away
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Agent:
                                        incarnation=self.incarnation,
                                        on_event=self._from_heartbeat_thread)
         self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
+        self.resources = LocalResources(node, self.state.config, self._report)
+        self.driver = TransitionDriver(self)
+        self.leaving: set[str] = set()  # nodes moving their resources away before they stop
         self.server: aio.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -143,8 +149,10 @@ class Agent:
             loss_time_ms=round(self.config.loss_time * 1000),
             interval_ms=round(beat.interval * 1000), dead_time_ms=round(beat.dead_time * 1000),
             transport=beat.transport)
-        self._spawn(self._coordinate())
-        self._spawn(self._tick())
+        self.spawn(self._coordinate())
+        self.spawn(self._tick())
+        self.spawn(self.driver.run_forever())
+        self.spawn(self._probe_local())
         await self._stopping.wait()
         await self._leave(thread)
         return 0
@@ -153,7 +161,33 @@ class Agent:
         self.events.record("agent", f"{self.node} leaving the cluster (SIGTERM)")
         self._stopping.set()
 
+    async def _hand_over(self) -> None:
+        """Before leaving: let the coordinator move this node's resources away, or stop
+        them here when no quorate partition can take them."""
+        from hafailover.agent.commands import run_command
+        from hafailover.v1 import control_pb2
+
+        if not self.resources.running():
+            return
+        view = self.membership.view
+        if view.quorate and len(view.members) > 1:
+            reply = await run_command(self, control_pb2.CommandRequest(
+                command="shutdown", node=self.node))
+            if reply.ok:
+                self.events.record("agent", f"moving resources away: {reply.message}")
+                deadline = time.monotonic() + HAND_OVER_TIMEOUT
+                while self.resources.running() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+            else:
+                self.events.record("agent", f"cannot hand over: {reply.message}",
+                                   level="warning")
+        if self.resources.running():
+            self.events.record("agent", "stopping what still runs here: "
+                               + ", ".join(self.resources.running()), level="warning")
+            await self.resources.stop_everything()
+
     async def _leave(self, thread: threading.Thread) -> None:
+        await self._hand_over()
         self.heartbeat.stop()  # sends a goodbye on every link
         await asyncio.get_running_loop().run_in_executor(None, thread.join, 5.0)
         for task in list(self._tasks):
@@ -162,6 +196,7 @@ class Agent:
         if self.server is not None:
             await self.server.stop(1.0)
         await self.peers.close()
+        await self.resources.close()
         with contextlib.suppress(FileNotFoundError):
             self.paths.control_socket.unlink()
         self.events.record("agent", f"{self.node} stopped")
@@ -192,7 +227,7 @@ class Agent:
         os.chmod(self.paths.control_socket, 0o600)
         self.server = server
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -204,7 +239,7 @@ class Agent:
             log.error("internal task failed", error=repr(exc), exc_info=exc)
 
     def _reload(self) -> None:
-        self._spawn(self._reload_config())
+        self.spawn(self._reload_config())
 
     async def _reload_config(self) -> None:
         from hafailover.agent.commands import apply_config_text
@@ -221,7 +256,37 @@ class Agent:
 
     def local_resources(self) -> list[peer_pb2.ResourceStatus]:
         """What this node's executor runs (reported to the coordinator with each view)."""
-        return []
+        return self.resources.statuses()
+
+    async def _probe_local(self) -> None:
+        found = await self.resources.probe_everything()
+        self.events.record("resources", "probed every resource on this node: "
+                           + (", ".join(found) if found else "nothing runs here"),
+                           found=found)
+        self._wake.set()
+
+    def _report(self, result: peer_pb2.ActionResult) -> None:
+        """A monitor saw a change: tell the coordinator."""
+        coordinator = self.membership.view.coordinator
+        if coordinator == self.node:
+            self.driver.result_arrived(result)
+        elif coordinator is not None:
+            self.spawn(self._report_to(coordinator, result))
+
+    async def _report_to(self, coordinator: str, result: peer_pb2.ActionResult) -> None:
+        try:
+            await self.peers.call(coordinator, "ReportResult", result, PUBLISH_TIMEOUT)
+        except PeerError as exc:
+            log.warning("report not delivered", coordinator=coordinator, error=str(exc))
+
+    def unclean_nodes(self) -> list[str]:
+        """Peers lost without a goodbye: they may still run resources until fenced."""
+        return [p for p, s in self.membership.peers.items() if s is PeerState.LOST]
+
+    def ready_to_schedule(self) -> bool:
+        view = self.membership.view
+        return (view.coordinator == self.node and self.resources.probed
+                and not (self._unconfirmed & set(view.members)))
 
     # --- heartbeats and membership --------------------------------------------------------
 
@@ -233,12 +298,14 @@ class Agent:
         if event.kind == "alive":
             self.membership.alive(event.node)
             self.events.record("membership", f"{event.node} is online", node=event.node)
-            self._spawn(self._hello(event.node))
+            self.spawn(self._hello(event.node))
         elif event.kind == "suspected":
             self.events.record("membership", event.message, level="warning", node=event.node)
             self._act(self.membership.suspected(event.node))
         elif event.kind == "left":
             self.membership.left(event.node)
+            self.leaving.discard(event.node)
+            self.driver.node_gone(event.node, clean=True)
             self.events.record("membership", event.message, node=event.node)
         elif event.kind == "link-down":
             self.events.record("link", event.message, level="warning", node=event.node,
@@ -250,7 +317,7 @@ class Agent:
     def _act(self, outputs: list[Probe | Publish]) -> None:
         for output in outputs:
             if isinstance(output, Probe):
-                self._spawn(self._probe(output.node))
+                self.spawn(self._probe(output.node))
 
     async def _probe(self, node: str) -> None:
         timeout = self.config.peer.probe_timeout
@@ -258,6 +325,7 @@ class Agent:
             reply = await self.peers.probe(node, self.membership.view.number, timeout)
         except PeerError as exc:
             self.membership.probed(node, answered=False)
+            self.driver.node_gone(node, clean=False)
             self.events.record(
                 "membership", f"{node} lost: no heartbeat on any link and no answer "
                 f"over the peer channel ({exc})", level="warning", node=node)
@@ -342,6 +410,7 @@ class Agent:
             self.peers.call(m, "PublishView", message, PUBLISH_TIMEOUT) for m in targets),
             return_exceptions=True)
         haves: dict[str, Version] = {self.node: self.state.version}
+        statuses = {self.node: self.resources.statuses()}
         for member, result in zip(targets, results, strict=True):
             if isinstance(result, BaseException):
                 self._unconfirmed.add(member)
@@ -354,11 +423,16 @@ class Agent:
                 log.warning("view refused", member=member, view=view.number,
                             reason=result.message)
                 continue
-            self._unconfirmed.discard(member)
+            if result.probed:
+                self._unconfirmed.discard(member)
+                statuses[member] = list(result.resources)
+            else:
+                self._unconfirmed.add(member)  # asked again until its probes are done
             haves[member] = version_of(result.have)
         if self.membership.view != view:
             return  # refused by someone who saw a newer view: the next round renumbers
         await self._synchronise(haves)
+        self.driver.replace_all(statuses)
 
     # --- replicated state -----------------------------------------------------------------
 
@@ -401,6 +475,8 @@ class Agent:
 
     def _state_adopted(self, document: Document, how: str) -> None:
         self.recovering = False
+        self.resources.reconfigure(self.state.config)
+        self.driver.request()
         self.heartbeat.advertise(view=self.membership.view.number,
                                  coordinator=self.membership.is_coordinator,
                                  quorate=self.membership.view.quorate,

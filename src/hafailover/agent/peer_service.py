@@ -53,7 +53,8 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         return peer_pb2.ViewAck(accepted=problem is None, node=agent.node,
                                 view=agent.membership.view.number,
                                 have=version_message(agent.state.version),
-                                resources=agent.local_resources(), message=problem or "")
+                                resources=agent.local_resources(), message=problem or "",
+                                probed=agent.resources.probed)
 
     async def FetchState(self, request: peer_pb2.FetchStateRequest,  # noqa: N802
                          context: Context) -> peer_pb2.ClusterDocument:
@@ -71,6 +72,18 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         return peer_pb2.PushStateReply(accepted=stored,
                                        have=version_message(agent.state.version),
                                        message=message)
+
+    async def RunAction(self, request: peer_pb2.ActionRequest,  # noqa: N802
+                        context: Context) -> peer_pb2.ActionResult:
+        return await self.agent.resources.run_action(request)
+
+    async def ReportResult(self, request: peer_pb2.ActionResult,  # noqa: N802
+                           context: Context) -> peer_pb2.Ack:
+        agent = self.agent
+        if agent.membership.view.coordinator != agent.node:
+            return peer_pb2.Ack(ok=False, message=f"{agent.node} is not the coordinator")
+        agent.driver.result_arrived(request)
+        return peer_pb2.Ack(ok=True)
 
     async def Submit(self, request: control_pb2.CommandRequest,  # noqa: N802
                      context: Context) -> control_pb2.CommandReply:

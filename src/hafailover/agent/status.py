@@ -68,6 +68,13 @@ def build_status(agent: Agent) -> dict[str, Any]:
                       {"id": r.location.id, "resource": r.location.resource,
                        "node": r.location.node, "score": r.location.score,
                        "expires": r.expires} for r in document.runtime_locations]},
+        "resources": {"local": [
+                          {"resource": r.resource, "role": r.role, "failed": r.failed,
+                           "blocked": r.blocked} for r in agent.resources.statuses()],
+                      "cluster": agent.driver.resources.as_json()
+                      if membership.is_coordinator else None,
+                      "probed": agent.resources.probed,
+                      "last_transition": agent.driver.last_outcome},
         "heartbeat": {"sent": stats.sent, "received": stats.received,
                       "send_errors": stats.send_errors, "dropped": dict(stats.dropped),
                       "max_lateness_ms": round(stats.max_lateness * 1000, 3),

@@ -112,6 +112,7 @@ class AgentEnvironment:
     ocf_root: str
     functions_dir: str
     path: str
+    resource_tmp: str = ""  # HA_RSCTMP for the agents' state files; "" keeps their default
 
 
 def build_env(primitive: Primitive, action: str, *, node: str, interval: float, timeout: float,
@@ -129,6 +130,8 @@ def build_env(primitive: Primitive, action: str, *, node: str, interval: float, 
         "OCF_RESOURCE_TYPE": agent.type,
         "OCF_EXIT_REASON_PREFIX": EXIT_REASON_PREFIX,
     }
+    if host.resource_tmp:
+        env["HA_RSCTMP"] = host.resource_tmp
     if agent.provider:
         env["OCF_RESOURCE_PROVIDER"] = agent.provider
     for name, value in primitive.params.items():

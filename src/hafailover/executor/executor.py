@@ -54,6 +54,7 @@ class ExecutorOptions:
     ocf_root: str = settings.OCF_ROOT
     functions_dir: str = settings.OCF_FUNCTIONS_DIR
     agent_path: str = settings.AGENT_PATH
+    resource_tmp: str = settings.RESOURCE_TMP
     argv_prefix: tuple[str, ...] = ()  # e.g. netns_prefix("n1")
     fencing_enabled: bool = True
     start_failure_is_fatal: bool = True
@@ -101,7 +102,7 @@ class Executor:
         self.options = options
         self.gateway = gateway
         self._host = AgentEnvironment(options.ocf_root, options.functions_dir,
-                                      options.agent_path)
+                                      options.agent_path, options.resource_tmp)
         self._failures = FailTable()
         self._roles: dict[str, Role] = {}  # instance -> role after our last operation
         self._locks: dict[str, asyncio.Lock] = {}

@@ -288,11 +288,13 @@ class Lab:
         if self.running(node):
             raise LabError(f"{node} already runs process {self._processes[node].pid}: "
                            "stop or kill it first")
-        for directory in (self.state_dir(node), self.run_dir(node)):
+        resource_tmp = self.node_dir(node) / "rsctmp"  # the node's own /run/resource-agents
+        for directory in (self.state_dir(node), self.run_dir(node), resource_tmp):
             directory.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ,
                    HAFAILOVER_STATE_DIR=str(self.state_dir(node)),
                    HAFAILOVER_RUN_DIR=str(self.run_dir(node)),
+                   HAFAILOVER_RESOURCE_TMP=str(resource_tmp),
                    HAFAILOVER_KEY_DIR=str(key_dir or self.key_dir))
         command = list(argv) if argv is not None else self.agent_command(node, config)
         with self.log_path(node).open("ab") as log:

@@ -142,7 +142,7 @@ class ActionRequest(_message.Message):
     def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., action: _Optional[str] = ..., resource: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., interval_ms: _Optional[int] = ..., copy: _Optional[int] = ..., config: _Optional[_Union[StateVersion, _Mapping]] = ...) -> None: ...
 
 class ActionResult(_message.Message):
-    __slots__ = ("transition", "action_id", "node", "resource", "action", "rc", "status", "exit_reason", "output", "duration", "interval_ms")
+    __slots__ = ("transition", "action_id", "node", "resource", "action", "rc", "status", "exit_reason", "output", "duration", "interval_ms", "severity", "instance", "role", "block")
     TRANSITION_FIELD_NUMBER: _ClassVar[int]
     ACTION_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,10 @@ class ActionResult(_message.Message):
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_FIELD_NUMBER: _ClassVar[int]
     transition: int
     action_id: int
     node: str
@@ -165,7 +169,11 @@ class ActionResult(_message.Message):
     output: str
     duration: float
     interval_ms: int
-    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., node: _Optional[str] = ..., resource: _Optional[str] = ..., action: _Optional[str] = ..., rc: _Optional[int] = ..., status: _Optional[str] = ..., exit_reason: _Optional[str] = ..., output: _Optional[str] = ..., duration: _Optional[float] = ..., interval_ms: _Optional[int] = ...) -> None: ...
+    severity: str
+    instance: str
+    role: str
+    block: bool
+    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., node: _Optional[str] = ..., resource: _Optional[str] = ..., action: _Optional[str] = ..., rc: _Optional[int] = ..., status: _Optional[str] = ..., exit_reason: _Optional[str] = ..., output: _Optional[str] = ..., duration: _Optional[float] = ..., interval_ms: _Optional[int] = ..., severity: _Optional[str] = ..., instance: _Optional[str] = ..., role: _Optional[str] = ..., block: _Optional[bool] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("ok", "message")
@@ -228,20 +236,22 @@ class ResourceStatus(_message.Message):
     def __init__(self, resource: _Optional[str] = ..., role: _Optional[str] = ..., failed: _Optional[bool] = ..., blocked: _Optional[bool] = ...) -> None: ...
 
 class ViewAck(_message.Message):
-    __slots__ = ("accepted", "node", "view", "have", "resources", "message")
+    __slots__ = ("accepted", "node", "view", "have", "resources", "message", "probed")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     VIEW_FIELD_NUMBER: _ClassVar[int]
     HAVE_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PROBED_FIELD_NUMBER: _ClassVar[int]
     accepted: bool
     node: str
     view: int
     have: StateVersion
     resources: _containers.RepeatedCompositeFieldContainer[ResourceStatus]
     message: str
-    def __init__(self, accepted: _Optional[bool] = ..., node: _Optional[str] = ..., view: _Optional[int] = ..., have: _Optional[_Union[StateVersion, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[ResourceStatus, _Mapping]]] = ..., message: _Optional[str] = ...) -> None: ...
+    probed: bool
+    def __init__(self, accepted: _Optional[bool] = ..., node: _Optional[str] = ..., view: _Optional[int] = ..., have: _Optional[_Union[StateVersion, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[ResourceStatus, _Mapping]]] = ..., message: _Optional[str] = ..., probed: _Optional[bool] = ...) -> None: ...
 
 class FetchStateRequest(_message.Message):
     __slots__ = ("from_node",)

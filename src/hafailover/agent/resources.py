@@ -1,0 +1,177 @@
+"""This node's resources: the executor, run for the coordinator, reporting back to it.
+
+At start every configured primitive is probed, so that a service left running (by an
+agent that was restarted) is found and adopted, never started twice. Afterwards the
+coordinator asks for actions over the peer channel (``RunAction``), and a recurring
+monitor that sees a failure is reported to it (``ReportResult``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, parent_map
+from hafailover.executor.environment import CloneInstance
+from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
+from hafailover.executor.failures import DecisionKind, FailureDecision
+from hafailover.executor.ports import ExecutorGateway
+from hafailover.executor.results import Discovered, MonitorChange, OperationResult
+from hafailover.v1 import peer_pb2
+
+Report = Callable[[peer_pb2.ActionResult], None]
+
+
+def clone_of(config: ClusterConfig, primitive: str) -> Clone | None:
+    parents = parent_map(config)
+    parent = parents.get(primitive)
+    while parent is not None:
+        resource = config.find(parent)
+        if isinstance(resource, Clone):
+            return resource
+        parent = parents.get(parent)
+    return None
+
+
+def result_message(result: OperationResult, role: Role | None,
+                   blocked: bool = False) -> peer_pb2.ActionResult:
+    output = (result.stderr.text or result.stdout.text)[-2000:]
+    return peer_pb2.ActionResult(
+        node=result.node, resource=result.resource, instance=result.instance,
+        action=result.action, rc=-1 if result.rc is None else result.rc,
+        status=result.status.value, exit_reason=result.exit_reason or result.reason,
+        output=output, duration=result.duration, interval_ms=round(result.interval * 1000),
+        severity=result.severity.value if result.severity else "",
+        role=(role or Role.STOPPED).value, block=blocked)
+
+
+class LocalResources:
+    """Implements the executor's Coordinator protocol by reporting to the coordinator."""
+
+    def __init__(self, node: str, config: ClusterConfig, report: Report) -> None:
+        self.node = node
+        self.config = config
+        self.report = report
+        self.failed: set[str] = set()  # instances whose last operation or monitor failed
+        self.blocked: set[str] = set()
+        self.probed = False
+        self.executor = Executor(
+            ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
+                            defaults=config.defaults),
+            ExecutorGateway.system(self))
+
+    def reconfigure(self, config: ClusterConfig) -> None:
+        self.config = config
+
+    def primitive(self, rid: str) -> Primitive | None:
+        resource = self.config.find(rid)
+        return resource if isinstance(resource, Primitive) else None
+
+    def clone_instance(self, rid: str, copy: int) -> CloneInstance | None:
+        clone = clone_of(self.config, rid)
+        if clone is None:
+            return None
+        return CloneInstance.of(clone, copy, node_count=len(self.config.nodes))
+
+    # --- what runs here -------------------------------------------------------------------
+
+    async def probe_everything(self) -> list[str]:
+        """Probe every configured primitive; adopt what runs. Returns what was found."""
+        targets = []
+        for primitive in self.config.primitives():
+            targets.append(ProbeTarget(primitive, self.clone_instance(primitive.id, 0)))
+        results = await self.executor.probe_all(targets)
+        found = []
+        for target in targets:
+            instance = target.primitive.id if target.clone is None \
+                else f"{target.primitive.id}:{target.clone.number}"
+            probe = results[instance]
+            if probe.discovered is Discovered.FAILED:
+                self.failed.add(instance)
+                found.append(f"{instance} failed ({probe.reason})")
+            elif probe.discovered.role not in (None, Role.STOPPED):
+                role = probe.discovered.role
+                assert role is not None
+                self.executor.adopt(target.primitive, role, target.clone)
+                found.append(f"{instance} {role.value}")
+        self.probed = True
+        return found
+
+    def statuses(self) -> list[peer_pb2.ResourceStatus]:
+        out = []
+        for primitive in self.config.primitives():
+            for copy in range(self._copies(primitive.id)):
+                instance = self._instance(primitive.id, copy)
+                role = self.executor.role_of(instance)
+                failed = instance in self.failed
+                if role is None and not failed:
+                    continue
+                out.append(peer_pb2.ResourceStatus(
+                    resource=primitive.id, role=(role or Role.STARTED).value, failed=failed,
+                    blocked=primitive.id in self.blocked))
+        return out
+
+    def _copies(self, rid: str) -> int:
+        clone = clone_of(self.config, rid)
+        return 1 if clone is None else max(1, clone.clone_node_max)
+
+    def _instance(self, rid: str, copy: int) -> str:
+        return rid if clone_of(self.config, rid) is None else f"{rid}:{copy}"
+
+    async def stop_everything(self) -> None:
+        """Stop whatever runs here (no quorum, or leaving with nobody to take over)."""
+        for primitive in reversed(list(self.config.primitives())):
+            for copy in range(self._copies(primitive.id)):
+                instance = self._instance(primitive.id, copy)
+                if self.executor.role_of(instance) is not None:
+                    await self.executor.stop(primitive, self.clone_instance(primitive.id, copy))
+
+    def running(self) -> list[str]:
+        return [i for p in self.config.primitives() for c in range(self._copies(p.id))
+                if self.executor.role_of(i := self._instance(p.id, c)) is not None]
+
+    # --- the coordinator's requests -------------------------------------------------------
+
+    async def run_action(self, request: peer_pb2.ActionRequest) -> peer_pb2.ActionResult:
+        primitive = self.primitive(request.resource)
+        if primitive is None:
+            return peer_pb2.ActionResult(
+                transition=request.transition, action_id=request.action_id, node=self.node,
+                resource=request.resource, action=request.action, rc=5, status="error",
+                severity="fatal",
+                exit_reason=f"resource '{request.resource}' is not in the configuration "
+                            f"that {self.node} holds")
+        clone = self.clone_instance(primitive.id, request.copy)
+        instance = self._instance(primitive.id, request.copy)
+        result = await self.executor.execute(primitive, request.action, clone=clone)
+        if result.ok:
+            self.failed.discard(instance)
+            if request.action == "stop":
+                self.blocked.discard(primitive.id)
+        else:
+            self.failed.add(instance)
+        message = result_message(result, self.executor.role_of(instance),
+                                 primitive.id in self.blocked)
+        message.transition = request.transition
+        message.action_id = request.action_id
+        return message
+
+    # --- the executor's Coordinator protocol ----------------------------------------------
+
+    def operation_completed(self, result: OperationResult) -> None:
+        pass  # the result goes back in the RunAction reply
+
+    def monitor_changed(self, change: MonitorChange) -> None:
+        result = change.result
+        if not result.ok:
+            self.failed.add(change.instance)
+        self.report(result_message(result, self.executor.role_of(change.instance),
+                                   change.resource in self.blocked))
+
+    def failure_decided(self, decision: FailureDecision) -> None:
+        if decision.kind is DecisionKind.BLOCK:
+            self.blocked.add(decision.resource)
+
+    async def close(self) -> None:
+        await self.executor.close()
+        await asyncio.sleep(0)

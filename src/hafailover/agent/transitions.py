@@ -1,0 +1,245 @@
+"""The coordinator's side of resources: what runs where, the scheduler, and the graph.
+
+On every membership change, resource event or command the coordinator builds the
+scheduler's input (``hafailover.store.document.snapshot``), runs ``schedule`` and drives
+the transition's actions over the peer channel in dependency order. When something new
+happens while a transition runs, no further action is started; the running ones finish
+and the scheduler runs again on the new facts (the transition is aborted, not undone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hafailover.agent.peers import PeerError
+from hafailover.config.model import Primitive, Role
+from hafailover.core.scheduler import schedule
+from hafailover.core.scores import INFINITY
+from hafailover.core.state import FailCount, ResourceInstance
+from hafailover.core.transition import Action, ActionKind, Transition
+from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation
+from hafailover.executor.failures import fail_increment
+from hafailover.executor.ocf import Severity
+from hafailover.log import get_logger
+from hafailover.store import document as doc_ops
+from hafailover.v1 import peer_pb2
+
+if TYPE_CHECKING:
+    from hafailover.agent.daemon import Agent
+
+log = get_logger(__name__)
+
+RPC_MARGIN = 10.0  # seconds on top of an operation's timeout before the call gives up
+FAILED_RETRY_DELAY = 1.0  # seconds before rescheduling after a transition with failures
+
+
+class ClusterResources:
+    """What runs on each node, as the coordinator knows it."""
+
+    def __init__(self) -> None:
+        self.by_node: dict[str, dict[str, ResourceInstance]] = {}
+
+    def replace_node(self, node: str, statuses: Iterable[peer_pb2.ResourceStatus]) -> None:
+        self.by_node[node] = {
+            s.resource: ResourceInstance(resource=s.resource, node=node,
+                                         role=Role(s.role) if s.role else Role.STARTED,
+                                         failed=s.failed, blocked=s.blocked)
+            for s in statuses}
+
+    def forget(self, node: str) -> None:
+        self.by_node.pop(node, None)
+
+    def update(self, result: peer_pb2.ActionResult) -> None:
+        node = self.by_node.setdefault(result.node, {})
+        failed = result.status != "ok"
+        role = Role(result.role) if result.role else Role.STOPPED
+        if role is Role.STOPPED and not failed:
+            node.pop(result.resource, None)
+            return
+        if role is Role.STOPPED:
+            role = Role.STARTED  # a failed instance whose state is unknown: must be stopped
+        node[result.resource] = ResourceInstance(resource=result.resource, node=result.node,
+                                                 role=role, failed=failed, blocked=result.block)
+
+    def all(self) -> tuple[ResourceInstance, ...]:
+        return tuple(i for node in self.by_node.values() for i in node.values())
+
+    def as_json(self) -> list[dict[str, object]]:
+        return [{"resource": i.resource, "node": i.node, "role": i.role.value,
+                 "failed": i.failed, "blocked": i.blocked} for i in self.all()]
+
+
+class TransitionDriver:
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.resources = ClusterResources()
+        self.requested = asyncio.Event()
+        self.number = 0
+        self.running: Transition | None = None
+        self.last_outcome = "none yet"
+        self.completed = asyncio.Condition()
+
+    def request(self) -> None:
+        self.requested.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            await self.requested.wait()
+            self.requested.clear()
+            if not self.agent.ready_to_schedule():
+                continue
+            ok = await self.run_once()
+            if not ok:
+                await asyncio.sleep(FAILED_RETRY_DELAY)
+                self.requested.set()
+
+    def compute(self) -> Transition:
+        agent = self.agent
+        view = agent.membership.view
+        state = doc_ops.snapshot(agent.state.document, agent.state.config,
+                                 members=view.members, unclean=agent.unclean_nodes(),
+                                 resources=self.resources.all(), quorate=view.quorate,
+                                 now=time.time())
+        for node in agent.leaving:
+            state = state.with_node(node, standby=True)
+        return schedule(agent.state.config, state)
+
+    async def run_once(self) -> bool:
+        """Compute and run one transition; False when an action failed."""
+        transition = self.compute()
+        if not transition.actions:
+            return True
+        self.number += 1
+        number = self.number
+        summary = [f"{c.kind.value} {c.resource or ''} ({c.from_node or '-'} -> "
+                   f"{c.to_node or '-'}): {c.reason}" for c in transition.changes]
+        self.agent.events.record("transition", f"transition {number}: "
+                                 f"{len(transition.actions)} action(s)",
+                                 transition=number, changes=summary,
+                                 notes=list(transition.notes))
+        self.running = transition
+        try:
+            ok = await self._execute(number, transition)
+        finally:
+            self.running = None
+        self.last_outcome = (f"transition {number} " + ("complete" if ok else "failed")
+                             + (" (aborted by a newer event)" if self.requested.is_set()
+                                else ""))
+        self.agent.events.record("transition", self.last_outcome, transition=number,
+                                 level="info" if ok else "warning")
+        async with self.completed:
+            self.completed.notify_all()
+        return ok
+
+    async def _execute(self, number: int, transition: Transition) -> bool:
+        pending = {a.id: a for a in transition.actions}
+        done: set[int] = set()
+        running: dict[asyncio.Task[bool], Action] = {}
+        ok = True
+        while pending or running:
+            if ok and not self.requested.is_set():
+                for action in [a for a in pending.values() if set(a.after) <= done]:
+                    del pending[action.id]
+                    task = asyncio.ensure_future(self._run(number, action))
+                    running[task] = action
+            if not running:
+                break
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                action = running.pop(task)
+                if task.result():
+                    done.add(action.id)
+                else:
+                    ok = False
+        return ok and not pending
+
+    async def _run(self, number: int, action: Action) -> bool:
+        agent = self.agent
+        if action.kind is ActionKind.FENCE:
+            agent.events.record(
+                "fence", f"cannot fence {action.node}: no fencing is available on this "
+                f"cluster ({action.reason}); its resources are not recovered until it "
+                "comes back", level="error", node=action.node)
+            return False
+        primitive = agent.state.config.find(action.resource or "")
+        op = find_operation(primitive, action.kind.value) \
+            if isinstance(primitive, Primitive) else None
+        timeout = op.timeout if op is not None else DEFAULT_TIMEOUT
+        request = peer_pb2.ActionRequest(
+            transition=number, action_id=action.id, action=action.kind.value,
+            resource=action.resource or "", timeout_ms=round(timeout * 1000), copy=action.copy)
+        log.info("action", transition=number, action=action.kind.value,
+                 resource=action.resource, node=action.node, reason=action.reason)
+        try:
+            if action.node == agent.node:
+                result = await agent.resources.run_action(request)
+            else:
+                result = await agent.peers.call(action.node, "RunAction", request,
+                                                timeout + RPC_MARGIN)
+        except PeerError as exc:
+            agent.events.record("action", f"{action.kind.value} {action.resource} on "
+                                f"{action.node}: {exc}", level="warning")
+            return False
+        self.result_arrived(result, from_transition=True)
+        return bool(result.status == "ok")
+
+    def result_arrived(self, result: peer_pb2.ActionResult, *,
+                       from_transition: bool = False) -> None:
+        """An action's result, or a monitor's report of a change: remember, count, react."""
+        agent = self.agent
+        self.resources.update(result)
+        ok = result.status == "ok"
+        what = f"{result.action} {result.instance or result.resource} on {result.node}"
+        if result.action == "monitor" and result.interval_ms:
+            what = f"monitor {result.instance or result.resource} on {result.node}"
+        agent.events.record(
+            "action", f"{what}: {'ok' if ok else result.exit_reason or result.status}",
+            level="info" if ok else "warning", resource=result.resource, node=result.node,
+            action=result.action, rc=result.rc, status=result.status,
+            transition=result.transition or None)
+        if not ok:
+            agent.spawn(self._count_failure(result))
+        if not from_transition:
+            self.request()
+
+    async def _count_failure(self, result: peer_pb2.ActionResult) -> None:
+        agent = self.agent
+        if not agent.membership.view.quorate:
+            return
+        try:
+            severity = Severity(result.severity) if result.severity else Severity.SOFT
+        except ValueError:
+            severity = Severity.SOFT
+        increment = fail_increment(result.action, severity)
+        now = time.time()
+
+        def count(doc: doc_ops.Document) -> doc_ops.Document:
+            failures = {(f.resource, f.node): f for f in doc.failures}
+            old = failures.get((result.resource, result.node))
+            total = min(INFINITY, (old.count if old else 0) + increment)
+            failures[(result.resource, result.node)] = FailCount(
+                result.resource, result.node, total, now)
+            return doc_ops.set_failures(doc, failures.values(), agent.node)
+
+        from hafailover.agent.daemon import ChangeRefusedError
+
+        try:
+            await agent.change(count, f"fail count of {result.resource} on {result.node}")
+        except ChangeRefusedError as exc:
+            log.warning("fail count not recorded", reason=str(exc))
+        self.request()
+
+    def node_gone(self, node: str, *, clean: bool) -> None:
+        """A node left (clean: its resources were stopped) or was lost (kept: unclean)."""
+        if clean:
+            self.resources.forget(node)
+        self.request()
+
+    def replace_all(self, by_node: dict[str, list[peer_pb2.ResourceStatus]]) -> None:
+        for node, statuses in by_node.items():
+            self.resources.replace_node(node, statuses)
+        self.request()
+
