@@ -75,7 +75,20 @@ class PeerService(peer_pb2_grpc.PeerServicer):
 
     async def RunAction(self, request: peer_pb2.ActionRequest,  # noqa: N802
                         context: Context) -> peer_pb2.ActionResult:
-        return await self.agent.resources.run_action(request)
+        agent = self.agent
+        sender = certificate_name(context)
+        coordinator = agent.membership.view.coordinator
+        if sender is not None and sender != coordinator:
+            # a coordinator that has not yet seen that it was replaced: never obey two
+            agent.events.record("action", f"refused {request.action} {request.resource} "
+                                f"from {sender}: the coordinator is {coordinator}",
+                                level="warning")
+            return peer_pb2.ActionResult(
+                transition=request.transition, action_id=request.action_id, node=agent.node,
+                resource=request.resource, action=request.action, rc=1, status="refused",
+                exit_reason=f"{sender} is not the coordinator of view "
+                            f"{agent.membership.view.number} ({coordinator})")
+        return await agent.resources.run_action(request)
 
     async def ReportResult(self, request: peer_pb2.ActionResult,  # noqa: N802
                            context: Context) -> peer_pb2.Ack:

@@ -140,7 +140,7 @@ class TransitionDriver:
         running: dict[asyncio.Task[bool], Action] = {}
         ok = True
         while pending or running:
-            if ok and not self.requested.is_set():
+            if ok and not self.requested.is_set() and self.agent.membership.is_coordinator:
                 for action in [a for a in pending.values() if set(a.after) <= done]:
                     del pending[action.id]
                     task = asyncio.ensure_future(self._run(number, action))
@@ -182,6 +182,10 @@ class TransitionDriver:
         except PeerError as exc:
             agent.events.record("action", f"{action.kind.value} {action.resource} on "
                                 f"{action.node}: {exc}", level="warning")
+            return False
+        if result.status == "refused":
+            agent.events.record("action", f"{action.node} refused {action.kind.value} "
+                                f"{action.resource}: {result.exit_reason}", level="warning")
             return False
         self.result_arrived(result, from_transition=True)
         return bool(result.status == "ok")
