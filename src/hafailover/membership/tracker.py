@@ -65,6 +65,7 @@ class Membership:
         self.highest_seen = 0
         self.seen_all = len(self.peers) == 0
         self.view = make_view(config, [me], 0, seen_all=self.seen_all)
+        self._outnumbered = False  # a member holds a view numbered like ours or higher
 
     # --- inputs -------------------------------------------------------------------------
 
@@ -124,11 +125,12 @@ class Membership:
         members = self.members()
         candidate = make_view(self.config, members, self.view.number, seen_all=self.seen_all)
         if (self.view.coordinator == self.me and candidate == self.view
-                and self.highest_seen <= self.view.number):
+                and self.highest_seen <= self.view.number and not self._outnumbered):
             return []
         number = max(self.view.number, self.highest_seen) + 1
         self.view = make_view(self.config, members, number, seen_all=self.seen_all)
         self.highest_seen = number
+        self._outnumbered = False
         return [Publish(self.view)]
 
     def receive_view(self, view: View, sender: str) -> str | None:
@@ -158,6 +160,8 @@ class Membership:
     def refused(self, number: int) -> None:
         """A member refused our view because it holds ``number``: number above it next time."""
         self.heard_view_number(number)
+        if number >= self.view.number:
+            self._outnumbered = True
 
     def _note_seen_all(self) -> None:
         if not self.seen_all and all(s.member for s in self.peers.values()):
