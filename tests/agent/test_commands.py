@@ -68,6 +68,42 @@ def test_move_prefers_the_node_for_its_lifetime_and_clear_removes_it(
     assert cleared.runtime_locations == ()
 
 
+def test_a_move_without_a_node_bans_the_resource_from_where_it_runs(
+        config: ClusterConfig) -> None:
+    change, what = plan(config, control_pb2.CommandRequest(command="move", resource="web"),
+                        "n1", 0.0, running_on=lambda rid: ["n2"])
+    (runtime,) = change(doc_ops.initial(TEXT, "n1")).runtime_locations
+    assert (runtime.location.node, runtime.location.score) == ("n2", -INFINITY)
+    assert what == "move web away from n2 (a ban, until cleared)"
+
+
+def test_a_move_is_removed_once_done_unless_kept(config: ClusterConfig) -> None:
+    doc = doc_ops.initial(TEXT, "n1")
+    moved, _ = run(config, doc, command="move", resource="web", node="n3")
+    kept, _ = run(config, doc, command="move", resource="web", node="n3", keep=True)
+    assert moved.runtime_locations[0].until_moved
+    assert not kept.runtime_locations[0].until_moved
+
+
+def test_stop_and_start_override_the_target_role(config: ClusterConfig) -> None:
+    doc = doc_ops.initial(TEXT, "n1")
+    stopped, _ = run(config, doc, command="stop", resource="web")
+    effective = doc_ops.effective_config(config, stopped)
+    web = effective.find("web")
+    assert web is not None and web.meta.target_role == "Stopped"
+    started, _ = run(config, stopped, command="start", resource="web")
+    web = doc_ops.effective_config(config, started).find("web")
+    assert web is not None and web.meta.target_role == "Started"
+
+
+def test_cluster_wide_maintenance_overrides_the_property(config: ClusterConfig) -> None:
+    on, what = run(config, doc_ops.initial(TEXT, "n1"), command="maintenance", on=True)
+    assert doc_ops.effective_config(config, on).properties.maintenance_mode
+    assert what == "maintenance on for the whole cluster"
+    off, _ = run(config, on, command="maintenance", on=False)
+    assert not doc_ops.effective_config(config, off).properties.maintenance_mode
+
+
 def test_ban_keeps_the_resource_off_one_node(config: ClusterConfig) -> None:
     doc = doc_ops.initial(TEXT, "n1")
     banned, _ = run(config, doc, command="ban", resource="vip", node="n1")
@@ -90,7 +126,8 @@ def test_cleanup_forgets_the_failures_of_one_resource_only(config: ClusterConfig
     ({"command": "standby", "node": "n4"}, "no node 'n4' in this cluster"),
     ({"command": "move", "resource": "wbe", "node": "n2"}, "did you mean 'web'?"),
     ({"command": "stnadby", "node": "n2"}, "did you mean 'standby'?"),
-    ({"command": "move", "resource": "web"}, "a node name is needed"),
+    ({"command": "move", "resource": "web"}, "web runs on no node: name the node"),
+    ({"command": "standby"}, "a node name is needed"),
 ])
 def test_a_wrong_name_is_refused_with_a_hint(config: ClusterConfig, fields: dict[str, str],
                                              message: str) -> None:

@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hafailover.agent.peers import PeerError
+from hafailover.agent.transitions import iter_primitives
 from hafailover.config.loader import load_config_text
 from hafailover.config.model import ClusterConfig, Location
 from hafailover.core.scores import INFINITY
 from hafailover.reports import Severity, did_you_mean
 from hafailover.store import document as doc_ops
-from hafailover.store.document import MAINTENANCE, STANDBY, Document, RuntimeLocation
+from hafailover.store.document import (
+    MAINTENANCE,
+    MAINTENANCE_MODE,
+    STANDBY,
+    TARGET_ROLE,
+    Document,
+    RuntimeLocation,
+)
 from hafailover.v1 import control_pb2
 
 if TYPE_CHECKING:
@@ -51,8 +59,12 @@ def _resource(config: ClusterConfig, name: str) -> str:
 
 
 def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
-         origin: str, now: float) -> tuple[Change, str]:
-    """The change a command makes to the state, and how to say it. Pure."""
+         origin: str, now: float,
+         running_on: Callable[[str], list[str]] = lambda _: []) -> tuple[Change, str]:
+    """The change a command makes to the state, and how to say it. Pure.
+
+    ``running_on(resource)`` says where a resource runs (for a move without a node).
+    """
     command = request.command
     expires = now + request.lifetime if request.lifetime > 0 else None
 
@@ -63,11 +75,32 @@ def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
         node = _node(config, request.node)
         value = "on" if command == "standby" else None
         return attribute(node, STANDBY, value), f"{command} {node}"
+    if command == "maintenance" and not request.node:
+        value = "true" if request.on else None
+        return (lambda doc: doc_ops.set_cluster_property(doc, MAINTENANCE_MODE, value, origin),
+                f"maintenance {'on' if request.on else 'off'} for the whole cluster")
     if command == "maintenance":
         node = _node(config, request.node)
         value = "on" if request.on else None
         return attribute(node, MAINTENANCE, value), \
             f"maintenance {'on' if request.on else 'off'} for {node}"
+    if command in ("start", "stop"):
+        resource = _resource(config, request.resource)
+        role = "Started" if command == "start" else "Stopped"
+        return (lambda doc: doc_ops.set_resource_meta(doc, resource, TARGET_ROLE, role,
+                                                      origin),
+                f"{command} {resource} (target-role {role})")
+    if command == "move" and not request.node:
+        resource = _resource(config, request.resource)
+        where = running_on(resource)
+        if len(where) != 1:
+            raise CommandError(f"{resource} runs on {', '.join(where) or 'no node'}: "
+                               "name the node to move it to")
+        location = Location(id=f"cli-ban-{resource}-on-{where[0]}", resource=resource,
+                            score=-INFINITY, node=where[0])
+        runtime = RuntimeLocation(location, expires)
+        return (lambda doc: doc_ops.add_runtime_location(doc, runtime, origin),
+                f"move {resource} away from {where[0]} (a ban, until cleared)")
     if command in ("move", "ban"):
         resource = _resource(config, request.resource)
         node = _node(config, request.node)
@@ -77,7 +110,8 @@ def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
         else:
             location = Location(id=f"cli-ban-{resource}-on-{node}", resource=resource,
                                 score=-INFINITY, node=node)
-        runtime = RuntimeLocation(location, expires)
+        runtime = RuntimeLocation(location, expires,
+                                  until_moved=command == "move" and not request.keep)
         return (lambda doc: doc_ops.add_runtime_location(doc, runtime, origin),
                 f"{command} {resource} {'to' if command == 'move' else 'from'} {node}")
     if command == "clear":
@@ -97,7 +131,7 @@ def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
                 return doc
             return doc_ops.set_failures(doc, kept, origin)
         return forget, f"cleanup {resource}" + (f" on {node_or_none}" if node_or_none else "")
-    known = "standby, unstandby, maintenance, move, ban, clear, cleanup"
+    known = "standby, unstandby, maintenance, start, stop, move, ban, clear, cleanup"
     hint = did_you_mean(command, known.split(", "))
     raise CommandError(f"unknown command '{command}' (known: {known})"
                        + (f"; {hint}" if hint else ""))
@@ -131,14 +165,27 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
         outcome = await apply_config_text(agent, request.config_yaml,
                                           request.filename or "<forwarded>")
         return control_pb2.CommandReply(ok=outcome.applied, message=outcome.summary)
+    driver = agent.driver
     try:
-        change, what = plan(agent.state.config, request, agent.node, time.time())
+        config = agent.state.config
+
+        def running_on(rid: str) -> list[str]:
+            found = config.find(rid)
+            return driver.resources.nodes_of(
+                p.id for p in (iter_primitives(found) if found is not None else []))
+
+        change, what = plan(config, request, agent.node, time.time(), running_on)
         message = await agent.change(change, what)
     except (CommandError, ChangeRefusedError) as exc:
         return control_pb2.CommandReply(ok=False, message=str(exc))
+    if request.command == "cleanup":
+        driver.forget_failures(request.resource, request.node or None)
+        agent.spawn(driver.reprobe(request.resource, request.node or None))
     agent.events.record("command", message, command=request.command,
                         resource=request.resource, node=request.node)
-    return control_pb2.CommandReply(ok=True, message=message)
+    return control_pb2.CommandReply(ok=True, message=message,
+                                    consequences=driver.consequences(),
+                                    transition=driver.number + 1)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ class Agent:
                 f"moved to {startup.quarantined}; the state will be recovered from the "
                 "peers", level="error", file=str(paths.state_file))
         self.state = ReplicatedState(paths.state_file, startup.document)
+        if not paths.state_file.exists():
+            self.state.save()  # from now on a restart starts from the cluster's copy
         self.config: ClusterConfig = self.state.config  # membership settings, fixed until restart
         if self.config.node(node) is None:
             raise ValueError(f"node '{node}' is not in the cluster's configuration "
@@ -128,6 +130,8 @@ class Agent:
         self._unconfirmed: set[str] = set()  # members that have not acknowledged our view
         self._last_probe_round = 0.0
         self._held_view = View(0, (), None, False, 0, 0)
+        self._silent_since: dict[str, float] = {}
+        self._last_said: dict[str, float] = {}
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -307,6 +311,11 @@ class Agent:
             self.leaving.discard(event.node)
             self.driver.node_gone(event.node, clean=True)
             self.events.record("membership", event.message, node=event.node)
+        elif event.kind == "restarted":
+            self.membership.restarted(event.node)
+            self._compatible.pop(event.node, None)
+            self.events.record("membership", event.message, node=event.node)
+            self.spawn(self._hello(event.node))
         elif event.kind == "link-down":
             self.events.record("link", event.message, level="warning", node=event.node,
                                link=event.link)
@@ -353,7 +362,10 @@ class Agent:
         if problem != self._compatible.get(node, None) or node not in self._compatible:
             self._compatible[node] = problem
             if problem:
-                self.events.record("membership", problem, level="error", node=node)
+                self.membership.incompatible(node)
+                self.events.record("membership", f"{problem}; {node} is kept out of the "
+                                   "cluster until then", level="error", node=node)
+                self._wake.set()
 
     async def _tick(self) -> None:
         """Wake the coordinator's task every interval; re-probe peers heard only by gRPC."""
@@ -411,17 +423,20 @@ class Agent:
             return_exceptions=True)
         haves: dict[str, Version] = {self.node: self.state.version}
         statuses = {self.node: self.resources.statuses()}
+        now = time.monotonic()
         for member, result in zip(targets, results, strict=True):
             if isinstance(result, BaseException):
                 self._unconfirmed.add(member)
-                log.warning("view not acknowledged", member=member, view=view.number,
-                            error=str(result))
+                self._silent_since.setdefault(member, now)
+                self._member_silent(member, view, str(result), now)
                 continue
+            self._silent_since.pop(member, None)
             if not result.accepted:
                 self._unconfirmed.add(member)
                 self.membership.refused(result.view)
-                log.warning("view refused", member=member, view=view.number,
-                            reason=result.message)
+                if self._rate_limited(f"refused-{member}", 2.0):
+                    log.warning("view refused", member=member, view=view.number,
+                                reason=result.message)
                 continue
             if result.probed:
                 self._unconfirmed.discard(member)
@@ -433,6 +448,32 @@ class Agent:
             return  # refused by someone who saw a newer view: the next round renumbers
         await self._synchronise(haves)
         self.driver.replace_all(statuses)
+
+    def _member_silent(self, member: str, view: View, error: str, now: float) -> None:
+        """A member heard on the heartbeat links does not answer on the peer channel."""
+        silent = now - self._silent_since[member]
+        if silent >= max(PUBLISH_TIMEOUT, self.config.loss_time):
+            del self._silent_since[member]
+            self._unconfirmed.discard(member)
+            self.membership.unreachable(member)
+            self.driver.node_gone(member, clean=False)
+            self.events.record(
+                "membership", f"{member} lost: its heartbeats arrive but it has not answered "
+                f"on the peer channel for {silent:.1f}s ({error}); check that TCP port "
+                f"{self.config.peer.port} is open between the nodes", level="warning",
+                node=member)
+            self._wake.set()
+        elif self._rate_limited(f"silent-{member}"):
+            log.warning("view not acknowledged", member=member, view=view.number,
+                        error=error)
+
+    def _rate_limited(self, key: str, every: float = 10.0) -> bool:
+        """True at most once per ``every`` seconds for ``key``: for repeated warnings."""
+        now = time.monotonic()
+        if now - self._last_said.get(key, -every) < every:
+            return False
+        self._last_said[key] = now
+        return True
 
     # --- replicated state -----------------------------------------------------------------
 
@@ -506,7 +547,7 @@ class Agent:
         view = self.membership.view
         if view.coordinator != self.node:
             raise ChangeRefusedError(f"{self.node} is not the coordinator ({view.coordinator})")
-        if not view.quorate:
+        if not view.quorate and self.state.config.properties.no_quorum_policy != "ignore":
             raise ChangeRefusedError(
                 f"this partition has no quorum ({view.votes} of {view.expected_votes} "
                 "expected votes): changes are refused so that none can be lost when the "

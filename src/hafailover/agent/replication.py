@@ -58,6 +58,11 @@ class ReplicatedState:
         self.config = config_of(document)
 
     @property
+    def effective_config(self) -> ClusterConfig:
+        """The configuration with the overrides commands made (target roles, maintenance)."""
+        return doc_ops.effective_config(self.config, self.document)
+
+    @property
     def version(self) -> Version:
         return self.document.version
 

@@ -16,7 +16,12 @@ from hafailover.executor.environment import CloneInstance
 from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
 from hafailover.executor.failures import DecisionKind, FailureDecision
 from hafailover.executor.ports import ExecutorGateway
-from hafailover.executor.results import Discovered, MonitorChange, OperationResult
+from hafailover.executor.results import (
+    Discovered,
+    MonitorChange,
+    OperationResult,
+    ProbeResult,
+)
 from hafailover.v1 import peer_pb2
 
 Report = Callable[[peer_pb2.ActionResult], None]
@@ -143,6 +148,9 @@ class LocalResources:
                             f"that {self.node} holds")
         clone = self.clone_instance(primitive.id, request.copy)
         instance = self._instance(primitive.id, request.copy)
+        if request.action == "probe":
+            return await self._probe_message(await self.executor.probe(primitive, clone),
+                                             primitive, clone, instance)
         result = await self.executor.execute(primitive, request.action, clone=clone)
         if result.ok:
             self.failed.discard(instance)
@@ -155,6 +163,22 @@ class LocalResources:
         message.transition = request.transition
         message.action_id = request.action_id
         return message
+
+    async def _probe_message(self, probe: ProbeResult, primitive: Primitive,
+                       clone: CloneInstance | None, instance: str) -> peer_pb2.ActionResult:
+        """A probe asked for after a cleanup: adopt or forget what it found."""
+        role = probe.discovered.role
+        if probe.discovered is Discovered.FAILED:
+            self.failed.add(instance)
+        else:
+            self.failed.discard(instance)
+            self.blocked.discard(primitive.id)
+            if role not in (None, Role.STOPPED):
+                assert role is not None
+                self.executor.adopt(primitive, role, clone)
+            elif self.executor.role_of(instance) is not None:
+                await self.executor.forget(primitive, clone)
+        return result_message(probe.result, self.executor.role_of(instance))
 
     # --- the executor's Coordinator protocol ----------------------------------------------
 

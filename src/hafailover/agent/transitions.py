@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hafailover.agent.peers import PeerError
-from hafailover.config.model import Primitive, Role
+from hafailover.config.model import Clone, Group, Location, Primitive, Resource, Role
 from hafailover.core.scheduler import schedule
 from hafailover.core.scores import INFINITY
 from hafailover.core.state import FailCount, ResourceInstance
-from hafailover.core.transition import Action, ActionKind, Transition
+from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, Transition
 from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation
 from hafailover.executor.failures import fail_increment
 from hafailover.executor.ocf import Severity
@@ -64,6 +64,13 @@ class ClusterResources:
         node[result.resource] = ResourceInstance(resource=result.resource, node=result.node,
                                                  role=role, failed=failed, blocked=result.block)
 
+    def nodes_of(self, primitives: Iterable[str]) -> list[str]:
+        """The nodes where every one of ``primitives`` runs (a group's members, say)."""
+        wanted = list(primitives)
+        return sorted(node for node, instances in self.by_node.items()
+                      if wanted and all(p in instances and not instances[p].failed
+                                        for p in wanted))
+
     def all(self) -> tuple[ResourceInstance, ...]:
         return tuple(i for node in self.by_node.values() for i in node.values())
 
@@ -80,10 +87,26 @@ class TransitionDriver:
         self.number = 0
         self.running: Transition | None = None
         self.last_outcome = "none yet"
-        self.completed = asyncio.Condition()
+        self.last_failed = False
+        self.idle = asyncio.Event()  # set when a computation found nothing to do
+        # (resource, node, action) -> the last failure, until cleaned up
+        self.failed_actions: dict[tuple[str, str, str], dict[str, object]] = {}
 
     def request(self) -> None:
+        self.idle.clear()
         self.requested.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def forget_failures(self, resource: str, node: str | None = None) -> None:
+        for key in [k for k in self.failed_actions
+                    if k[0] == resource and node in (None, k[1])]:
+            del self.failed_actions[key]
 
     async def run_forever(self) -> None:
         while True:
@@ -92,7 +115,7 @@ class TransitionDriver:
             if not self.agent.ready_to_schedule():
                 continue
             ok = await self.run_once()
-            if not ok:
+            if not ok:  # an action failed: give the failure a moment to be counted
                 await asyncio.sleep(FAILED_RETRY_DELAY)
                 self.requested.set()
 
@@ -105,36 +128,99 @@ class TransitionDriver:
                                  now=time.time())
         for node in agent.leaving:
             state = state.with_node(node, standby=True)
-        return schedule(agent.state.config, state)
+        return schedule(agent.state.effective_config, state)
+
+    def consequences(self) -> list[str]:
+        """What the cluster will do now, in words ("Move web (n1 -> n2)")."""
+        transition = self.compute()
+        return [describe_change(c) for c in transition.changes] or ["nothing to do"]
+
+    async def reprobe(self, resource: str, node: str | None) -> None:
+        """After a cleanup: ask each node again whether the resource runs there."""
+        agent = self.agent
+        nodes = [node] if node else list(agent.membership.view.members)
+        config = agent.state.config
+        found = config.find(resource)
+        primitives = [p.id for p in iter_primitives(found)] if found is not None else []
+        for target in nodes:
+            for primitive in primitives:
+                request = peer_pb2.ActionRequest(action="probe", resource=primitive)
+                try:
+                    if target == agent.node:
+                        result = await agent.resources.run_action(request)
+                    else:
+                        result = await agent.peers.call(target, "RunAction", request,
+                                                        DEFAULT_TIMEOUT + RPC_MARGIN)
+                except PeerError as exc:
+                    log.warning("re-probe failed", resource=primitive, node=target,
+                                error=str(exc))
+                    continue
+                self.resources.update(result)
+        self.request()
 
     async def run_once(self) -> bool:
-        """Compute and run one transition; False when an action failed."""
+        """Compute and run one transition; False when an action failed (an aborted
+        transition is not a failed one)."""
         transition = self.compute()
         if not transition.actions:
+            await self._clear_finished_moves()
+            if not self.requested.is_set():
+                self.idle.set()
             return True
         self.number += 1
         number = self.number
-        summary = [f"{c.kind.value} {c.resource or ''} ({c.from_node or '-'} -> "
-                   f"{c.to_node or '-'}): {c.reason}" for c in transition.changes]
+        summary = [f"{describe_change(c)}: {c.reason}" for c in transition.changes]
         self.agent.events.record("transition", f"transition {number}: "
                                  f"{len(transition.actions)} action(s)",
                                  transition=number, changes=summary,
                                  notes=list(transition.notes))
         self.running = transition
         try:
-            ok = await self._execute(number, transition)
+            ok, aborted = await self._execute(number, transition)
         finally:
             self.running = None
-        self.last_outcome = (f"transition {number} " + ("complete" if ok else "failed")
-                             + (" (aborted by a newer event)" if self.requested.is_set()
-                                else ""))
+        outcome = "failed" if not ok else "aborted by a newer event" if aborted \
+            else "complete"
+        self.last_outcome = f"transition {number} {outcome}"
+        self.last_failed = not ok
         self.agent.events.record("transition", self.last_outcome, transition=number,
                                  level="info" if ok else "warning")
-        async with self.completed:
-            self.completed.notify_all()
+        self.requested.set()  # run again: confirm nothing is left to do
         return ok
 
-    async def _execute(self, number: int, transition: Transition) -> bool:
+    async def _clear_finished_moves(self) -> None:
+        """Moves made to be removed once done (hactl move without --keep)."""
+        agent = self.agent
+        config = agent.state.config
+        running = {(i.resource, i.node) for i in self.resources.all() if not i.failed}
+        done = []
+        for item in agent.state.document.runtime_locations:
+            location = item.location
+            if not item.until_moved or location.node is None:
+                continue
+            resource = config.find(location.resource)
+            if resource is None:
+                continue
+            primitives = [p.id for p in iter_primitives(resource)]
+            if primitives and all((p, location.node) in running for p in primitives):
+                done.append(item)
+        from hafailover.agent.daemon import ChangeRefusedError
+
+        for item in done:
+            location = item.location
+
+            def remove(doc: doc_ops.Document, location: Location = location) -> doc_ops.Document:
+                kept = [i for i in doc.runtime_locations if i.location.id != location.id]
+                return doc_ops.replace_runtime_locations(doc, kept, agent.node)
+
+            try:
+                await agent.change(remove, f"{location.resource} runs on {location.node}: "
+                                   f"its move constraint {location.id} is removed")
+            except ChangeRefusedError as exc:
+                log.warning("move constraint kept", reason=str(exc))
+
+    async def _execute(self, number: int, transition: Transition) -> tuple[bool, bool]:
+        """Run the graph; (no action failed, some actions were left out)."""
         pending = {a.id: a for a in transition.actions}
         done: set[int] = set()
         running: dict[asyncio.Task[bool], Action] = {}
@@ -154,7 +240,7 @@ class TransitionDriver:
                     done.add(action.id)
                 else:
                     ok = False
-        return ok and not pending
+        return ok, bool(pending)
 
     async def _run(self, number: int, action: Action) -> bool:
         agent = self.agent
@@ -196,6 +282,14 @@ class TransitionDriver:
         agent = self.agent
         self.resources.update(result)
         ok = result.status == "ok"
+        key = (result.resource, result.node, result.action)
+        if ok and result.action in ("start", "stop", "promote", "demote"):
+            self.failed_actions.pop(key, None)
+        elif not ok:
+            self.failed_actions[key] = {
+                "resource": result.resource, "node": result.node, "action": result.action,
+                "interval_ms": result.interval_ms, "rc": result.rc, "status": result.status,
+                "reason": result.exit_reason or result.status, "time": time.time()}
         what = f"{result.action} {result.instance or result.resource} on {result.node}"
         if result.action == "monitor" and result.interval_ms:
             what = f"monitor {result.instance or result.resource} on {result.node}"
@@ -247,3 +341,21 @@ class TransitionDriver:
             self.resources.replace_node(node, statuses)
         self.request()
 
+
+def iter_primitives(resource: Resource) -> Iterable[Primitive]:
+    if isinstance(resource, Primitive):
+        yield resource
+    elif isinstance(resource, Group):
+        yield from resource.members
+    elif isinstance(resource, Clone):
+        yield from iter_primitives(resource.child)
+
+
+def describe_change(change: Change) -> str:
+    """One change in the words of crm_simulate's summary: "Move web (n1 -> n2)"."""
+    what = change.resource or ""
+    if change.kind is ChangeKind.FENCE:
+        return f"Fence {change.to_node or change.from_node}"
+    if change.from_node and change.to_node and change.from_node != change.to_node:
+        return f"{change.kind.value} {what} ({change.from_node} -> {change.to_node})"
+    return f"{change.kind.value} {what} ({change.to_node or change.from_node})"

@@ -230,6 +230,12 @@ class Executor:
         """Take over an instance found running (by a probe): monitor it, do not restart it."""
         self._set_role(primitive, clone, role)
 
+    async def forget(self, primitive: Primitive, clone: CloneInstance | None = None) -> None:
+        """A probe found it stopped: stop believing it runs (and stop monitoring it)."""
+        instance = instance_name(primitive.id, clone)
+        await self.monitors.cancel(instance)
+        self._roles.pop(instance, None)
+
     def role_of(self, instance: str) -> Role | None:
         return self._roles.get(instance)
 

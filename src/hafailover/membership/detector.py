@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DetectorEvent:
-    kind: str  # "link-down", "link-up", "suspected", "left", "alive"
+    kind: str  # "link-down", "link-up", "suspected", "left", "alive", "restarted"
     node: str
     link: str | None
     message: str

@@ -34,6 +34,7 @@ class PeerState(enum.StrEnum):
     PROBE_ONLY = "probe-only"  # silent on every link, but answers probes: a member
     LOST = "lost"  # silent and did not answer the probe
     LEFT = "left"  # said goodbye
+    INCOMPATIBLE = "incompatible"  # runs another protocol version
 
     @property
     def member(self) -> bool:
@@ -70,7 +71,7 @@ class Membership:
     # --- inputs -------------------------------------------------------------------------
 
     def alive(self, node: str) -> None:
-        if node in self.peers:
+        if node in self.peers and self.peers[node] is not PeerState.INCOMPATIBLE:
             self.peers[node] = PeerState.ONLINE
             self._note_seen_all()
 
@@ -98,9 +99,23 @@ class Membership:
     def heard_view_number(self, number: int) -> None:
         self.highest_seen = max(self.highest_seen, number)
 
-    def reset_seen_all(self) -> None:
-        """wait_for_all: forget that every node was seen (after the whole cluster stopped)."""
-        self.seen_all = len(self.peers) == 0
+    def restarted(self, node: str) -> None:
+        """Its agent restarted (a new incarnation) without being missed: it holds no view,
+        so the coordinator makes a new one that includes it again."""
+        if node in self.peers and self.peers[node] is not PeerState.INCOMPATIBLE:
+            self.peers[node] = PeerState.ONLINE
+            self._outnumbered = True
+
+    def unreachable(self, node: str) -> None:
+        """Heard on the heartbeat links but silent on the peer channel for too long: it
+        cannot take part in the cluster, so it counts as lost."""
+        if node in self.peers and self.peers[node].member:
+            self.peers[node] = PeerState.LOST
+
+    def incompatible(self, node: str) -> None:
+        """It speaks another protocol version: never a member until it is upgraded."""
+        if node in self.peers:
+            self.peers[node] = PeerState.INCOMPATIBLE
 
     # --- views --------------------------------------------------------------------------
 
@@ -124,8 +139,9 @@ class Membership:
             return []
         members = self.members()
         candidate = make_view(self.config, members, self.view.number, seen_all=self.seen_all)
-        if (self.view.coordinator == self.me and candidate == self.view
-                and self.highest_seen <= self.view.number and not self._outnumbered):
+        if (self.view.number > 0 and self.view.coordinator == self.me
+                and candidate == self.view and self.highest_seen <= self.view.number
+                and not self._outnumbered):
             return []
         number = max(self.view.number, self.highest_seen) + 1
         self.view = make_view(self.config, members, number, seen_all=self.seen_all)

@@ -143,6 +143,7 @@ class HeartbeatLoop:
         self.config_epoch = 0
         self._sequence = 0
         self._last_drop_log: dict[str, float] = {}
+        self._incarnations: dict[str, int] = {}  # the newest incarnation heard per peer
         self._stop = threading.Event()
         self.priority = "not started"
 
@@ -235,6 +236,12 @@ class HeartbeatLoop:
         if replay is not None:
             return Drop(replay, f"from {name}")
         self.highest_view = max(self.highest_view, hb.view)
+        known = self._incarnations.get(name)
+        self._incarnations[name] = hb.incarnation
+        if known is not None and hb.incarnation != known and hb.kind is not Kind.LEAVE:
+            self.on_event(DetectorEvent(
+                "restarted", name, None,
+                f"{name} restarted (incarnation {known} -> {hb.incarnation})"))
         if hb.kind is Kind.LEAVE:
             self.detector.forget(name)
         else:

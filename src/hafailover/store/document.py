@@ -20,14 +20,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from hafailover.config.model import ClusterConfig, Expression, Location, Role, Rule, frozen_map
+from hafailover.config.model import (
+    Clone,
+    ClusterConfig,
+    Expression,
+    Group,
+    Location,
+    Primitive,
+    Resource,
+    Role,
+    Rule,
+    TargetRole,
+    frozen_map,
+)
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 
 FORMAT = 1  # the "format" of to_json's output; raised when the layout changes
 TRUE_VALUES = frozenset({"on", "true"})  # node attribute values that switch standby/maintenance
 STANDBY = "standby"
+TARGET_ROLE = "target-role"
+MAINTENANCE_MODE = "maintenance-mode"
 MAINTENANCE = "maintenance"
 
 
@@ -51,6 +65,7 @@ class RuntimeLocation:
 
     location: Location
     expires: float | None = None  # seconds since the epoch; None: until cleared
+    until_moved: bool = False  # a move: removed once the resource runs where it was sent
 
     def expired(self, now: float) -> bool:
         return self.expires is not None and self.expires <= now
@@ -72,6 +87,11 @@ class Document:
     runtime_locations: tuple[RuntimeLocation, ...] = ()
     failures: tuple[FailCount, ...] = ()
     origin: str = ""  # the node that made this version
+    # hactl start/stop: resource id -> meta-attribute -> value, over the file's meta
+    resource_meta: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    # hactl maintenance on/off (cluster-wide): property -> value, over the file's
+    cluster_properties: Mapping[str, str] = field(default_factory=frozen_map)
 
     @cached_property
     def digest(self) -> str:
@@ -132,6 +152,67 @@ def set_node_attribute(
     return replace(doc, version=_next_update(doc.version),
                    node_attributes=_freeze_attributes(dict(sorted(attributes.items()))),
                    origin=origin)
+
+
+def set_resource_meta(doc: Document, resource: str, name: str, value: str | None,
+                      origin: str) -> Document:
+    """Override meta-attribute ``name`` of ``resource`` (None: back to the file's value).
+    A change of intent, like a move: the epoch is raised."""
+    current = doc.resource_meta.get(resource, {})
+    if current.get(name) == value:
+        return doc
+    values = {key: val for key, val in current.items() if key != name}
+    if value is not None:
+        values[name] = value
+    meta = {key: val for key, val in doc.resource_meta.items() if key != resource}
+    if values:
+        meta[resource] = values
+    return replace(doc, version=_next_epoch(doc.version),
+                   resource_meta=_freeze_attributes(dict(sorted(meta.items()))), origin=origin)
+
+
+def set_cluster_property(doc: Document, name: str, value: str | None,
+                         origin: str) -> Document:
+    """Override cluster property ``name`` (None: back to the file's value)."""
+    if doc.cluster_properties.get(name) == value:
+        return doc
+    values = {key: val for key, val in doc.cluster_properties.items() if key != name}
+    if value is not None:
+        values[name] = value
+    return replace(doc, version=_next_epoch(doc.version),
+                   cluster_properties=frozen_map(dict(sorted(values.items()))), origin=origin)
+
+
+def effective_config(config: ClusterConfig, doc: Document) -> ClusterConfig:
+    """The file's configuration with the overrides made by commands (target roles,
+    cluster-wide maintenance): what the scheduler works from."""
+    if not doc.resource_meta and not doc.cluster_properties:
+        return config
+
+    def override(resource: Resource) -> Resource:
+        if isinstance(resource, Group):
+            resource = replace(resource, members=tuple(
+                cast(Primitive, override(m)) for m in resource.members))
+        elif isinstance(resource, Clone):
+            resource = replace(resource, child=cast(Primitive | Group, override(resource.child)))
+        role = doc.resource_meta.get(resource.id, {}).get(TARGET_ROLE)
+        if role is None:
+            return resource
+        return replace(resource, meta=replace(resource.meta,
+                                              target_role=cast(TargetRole, role)))
+
+    properties = config.properties
+    maintenance = doc.cluster_properties.get(MAINTENANCE_MODE)
+    if maintenance is not None:
+        properties = replace(properties, maintenance_mode=maintenance in TRUE_VALUES)
+    return replace(config, properties=properties,
+                   resources=tuple(override(r) for r in config.resources))
+
+
+def replace_runtime_locations(doc: Document, locations: Iterable[RuntimeLocation],
+                              origin: str) -> Document:
+    """Exactly these moves and bans (a change of intent: the epoch is raised)."""
+    return _with_runtime_locations(doc, locations, origin)
 
 
 def _with_runtime_locations(
@@ -287,6 +368,7 @@ def _runtime_location_json(item: RuntimeLocation) -> dict[str, Any]:
         "role": location.role.value if location.role else None,
         "rules": [_rule_json(rule) for rule in location.rules],
         "expires": item.expires,
+        "until_moved": item.until_moved,
     }
 
 
@@ -300,6 +382,8 @@ def _content_json(doc: Document) -> dict[str, Any]:
              "last_failure": f.last_failure}
             for f in doc.failures
         ],
+        "resource_meta": {rid: dict(values) for rid, values in doc.resource_meta.items()},
+        "cluster_properties": dict(doc.cluster_properties),
     }
 
 
@@ -420,7 +504,7 @@ def _rule_from_json(reader: _Reader) -> Rule:
 
 
 def _runtime_location_from_json(reader: _Reader) -> RuntimeLocation:
-    reader.only("id", "resource", "score", "node", "role", "rules", "expires")
+    reader.only("id", "resource", "score", "node", "role", "rules", "expires", "until_moved")
     location = Location(
         id=reader.string("id"),
         resource=reader.string("resource"),
@@ -429,7 +513,9 @@ def _runtime_location_from_json(reader: _Reader) -> RuntimeLocation:
         role=reader.role("role"),
         rules=tuple(_rule_from_json(item) for item in reader.items("rules")),
     )
-    return RuntimeLocation(location=location, expires=reader.optional_number("expires"))
+    return RuntimeLocation(location=location, expires=reader.optional_number("expires"),
+                           until_moved=reader.typed("until_moved", bool, "true or false",
+                                                    False))
 
 
 def _failure_from_json(reader: _Reader) -> FailCount:
@@ -462,7 +548,8 @@ def from_json(data: Mapping[str, Any]) -> Document:
     if fmt != FORMAT:
         raise DocumentError(f"format: this hafailover reads format {FORMAT}, found {fmt}")
     reader.only("format", "version", "origin", "config_yaml", "node_attributes",
-                "runtime_locations", "failures")
+                "runtime_locations", "failures", "resource_meta", "cluster_properties")
+    properties = reader.child("cluster_properties", {})
     return Document(
         version=_version_from_json(reader.child("version")),
         config_yaml=reader.string("config_yaml"),
@@ -471,4 +558,7 @@ def from_json(data: Mapping[str, Any]) -> Document:
                                 for item in reader.items("runtime_locations")),
         failures=tuple(_failure_from_json(item) for item in reader.items("failures")),
         origin=reader.string("origin", ""),
+        resource_meta=_node_attributes_from_json(reader.child("resource_meta", {})),
+        cluster_properties=frozen_map({name: properties.string(name)
+                                       for name in properties.data}),
     )

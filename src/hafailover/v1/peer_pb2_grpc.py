@@ -85,6 +85,16 @@ class PeerStub:
                 request_serializer=hafailover_dot_v1_dot_control__pb2.CommandRequest.SerializeToString,
                 response_deserializer=hafailover_dot_v1_dot_control__pb2.CommandReply.FromString,
                 _registered_method=True)
+        self.CoordinatorStatus = channel.unary_unary(
+                '/hafailover.v1.Peer/CoordinatorStatus',
+                request_serializer=hafailover_dot_v1_dot_control__pb2.StatusRequest.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_control__pb2.StatusReply.FromString,
+                _registered_method=True)
+        self.WaitIdle = channel.unary_unary(
+                '/hafailover.v1.Peer/WaitIdle',
+                request_serializer=hafailover_dot_v1_dot_control__pb2.WaitRequest.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_control__pb2.WaitReply.FromString,
+                _registered_method=True)
 
 
 class PeerServicer:
@@ -151,6 +161,20 @@ class PeerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CoordinatorStatus(self, request, context):
+        """What the coordinator knows of the whole cluster (the "cluster" part of a status).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WaitIdle(self, request, context):
+        """Returns once the coordinator has nothing left to do (or at the timeout).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PeerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +227,16 @@ def add_PeerServicer_to_server(servicer, server):
                     servicer.Submit,
                     request_deserializer=hafailover_dot_v1_dot_control__pb2.CommandRequest.FromString,
                     response_serializer=hafailover_dot_v1_dot_control__pb2.CommandReply.SerializeToString,
+            ),
+            'CoordinatorStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.CoordinatorStatus,
+                    request_deserializer=hafailover_dot_v1_dot_control__pb2.StatusRequest.FromString,
+                    response_serializer=hafailover_dot_v1_dot_control__pb2.StatusReply.SerializeToString,
+            ),
+            'WaitIdle': grpc.unary_unary_rpc_method_handler(
+                    servicer.WaitIdle,
+                    request_deserializer=hafailover_dot_v1_dot_control__pb2.WaitRequest.FromString,
+                    response_serializer=hafailover_dot_v1_dot_control__pb2.WaitReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -475,6 +509,60 @@ class Peer:
             '/hafailover.v1.Peer/Submit',
             hafailover_dot_v1_dot_control__pb2.CommandRequest.SerializeToString,
             hafailover_dot_v1_dot_control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CoordinatorStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Peer/CoordinatorStatus',
+            hafailover_dot_v1_dot_control__pb2.StatusRequest.SerializeToString,
+            hafailover_dot_v1_dot_control__pb2.StatusReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WaitIdle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Peer/WaitIdle',
+            hafailover_dot_v1_dot_control__pb2.WaitRequest.SerializeToString,
+            hafailover_dot_v1_dot_control__pb2.WaitReply.FromString,
             options,
             channel_credentials,
             insecure,
