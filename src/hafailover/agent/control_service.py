@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hafailover.agent.commands import apply_config_text, run_command
+from hafailover.agent.peers import PeerError
 from hafailover.agent.status import build_status
 from hafailover.v1 import control_pb2, control_pb2_grpc
 
@@ -15,6 +16,19 @@ if TYPE_CHECKING:
 
 Context: TypeAlias = Any  # grpc.aio.ServicerContext (grpc ships no type information)
 
+STATUS_TIMEOUT = 3.0  # seconds to get the coordinator's part of a status
+
+
+async def wait_idle(agent: Agent, timeout: float) -> control_pb2.WaitReply:
+    """As coordinator: wait until nothing is left to do, and say how it ended."""
+    driver = agent.driver
+    if not await driver.wait_idle(timeout):
+        return control_pb2.WaitReply(
+            complete=False, failed=driver.last_failed,
+            message=f"not settled after {timeout:g}s; last: {driver.last_outcome}")
+    return control_pb2.WaitReply(complete=True, failed=driver.last_failed,
+                                 message=driver.last_outcome)
+
 
 class ControlService(control_pb2_grpc.ControlServicer):
     def __init__(self, agent: Agent) -> None:
@@ -22,7 +36,33 @@ class ControlService(control_pb2_grpc.ControlServicer):
 
     async def Status(self, request: control_pb2.StatusRequest,  # noqa: N802 (gRPC names)
                      context: Context) -> control_pb2.StatusReply:
-        return control_pb2.StatusReply(json=json.dumps(build_status(self.agent)))
+        agent = self.agent
+        status = build_status(agent)
+        coordinator = agent.membership.view.coordinator
+        if status["cluster_status"] is None and coordinator is not None:
+            try:
+                reply = await agent.peers.call(coordinator, "CoordinatorStatus",
+                                               control_pb2.StatusRequest(), STATUS_TIMEOUT)
+                status["cluster_status"] = json.loads(reply.json)
+            except PeerError as exc:
+                status["cluster_status_error"] = str(exc)
+        return control_pb2.StatusReply(json=json.dumps(status))
+
+    async def WaitTransition(self, request: control_pb2.WaitRequest,  # noqa: N802
+                             context: Context) -> control_pb2.WaitReply:
+        agent = self.agent
+        coordinator = agent.membership.view.coordinator
+        if coordinator == agent.node:
+            return await wait_idle(agent, request.timeout)
+        if coordinator is None:
+            return control_pb2.WaitReply(complete=False, failed=True,
+                                         message="no coordinator: the cluster is forming")
+        try:
+            reply: control_pb2.WaitReply = await agent.peers.call(
+                coordinator, "WaitIdle", request, request.timeout + STATUS_TIMEOUT)
+        except PeerError as exc:
+            return control_pb2.WaitReply(complete=False, failed=True, message=str(exc))
+        return reply
 
     async def Command(self, request: control_pb2.CommandRequest,  # noqa: N802
                       context: Context) -> control_pb2.CommandReply:

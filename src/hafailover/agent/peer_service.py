@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
 
 from hafailover.agent.peers import certificate_name
 from hafailover.agent.replication import (
@@ -97,6 +100,22 @@ class PeerService(peer_pb2_grpc.PeerServicer):
             return peer_pb2.Ack(ok=False, message=f"{agent.node} is not the coordinator")
         agent.driver.result_arrived(request)
         return peer_pb2.Ack(ok=True)
+
+    async def CoordinatorStatus(self, request: control_pb2.StatusRequest,  # noqa: N802
+                                context: Context) -> control_pb2.StatusReply:
+        from hafailover.agent.status import cluster_section
+
+        agent = self.agent
+        if not agent.membership.is_coordinator:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"{agent.node} is not the coordinator")
+        return control_pb2.StatusReply(json=json.dumps(cluster_section(agent)))
+
+    async def WaitIdle(self, request: control_pb2.WaitRequest,  # noqa: N802
+                       context: Context) -> control_pb2.WaitReply:
+        from hafailover.agent.control_service import wait_idle
+
+        return await wait_idle(self.agent, request.timeout)
 
     async def Submit(self, request: control_pb2.CommandRequest,  # noqa: N802
                      context: Context) -> control_pb2.CommandReply:

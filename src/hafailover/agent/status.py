@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from hafailover import __version__
+from hafailover.config.model import Group, Primitive, Resource
 from hafailover.peer.version import LOCAL
 
 if TYPE_CHECKING:
@@ -71,13 +72,52 @@ def build_status(agent: Agent) -> dict[str, Any]:
         "resources": {"local": [
                           {"resource": r.resource, "role": r.role, "failed": r.failed,
                            "blocked": r.blocked} for r in agent.resources.statuses()],
-                      "cluster": agent.driver.resources.as_json()
-                      if membership.is_coordinator else None,
-                      "probed": agent.resources.probed,
-                      "last_transition": agent.driver.last_outcome},
+                      "probed": agent.resources.probed},
+        "cluster_status": cluster_section(agent) if membership.is_coordinator else None,
         "heartbeat": {"sent": stats.sent, "received": stats.received,
                       "send_errors": stats.send_errors, "dropped": dict(stats.dropped),
                       "max_lateness_ms": round(stats.max_lateness * 1000, 3),
                       "priority": agent.heartbeat.priority},
         "events": [e.as_json() for e in agent.events.last(RECENT_EVENTS)],
+    }
+
+
+def resource_tree(resource: Resource) -> dict[str, Any]:
+    """A resource and what it contains, for folding groups and clones in status."""
+    entry: dict[str, Any] = {"id": resource.id, "target_role": resource.meta.target_role}
+    if isinstance(resource, Primitive):
+        entry |= {"kind": "primitive", "agent": str(resource.agent)}
+    elif isinstance(resource, Group):
+        entry |= {"kind": "group", "members": [resource_tree(m) for m in resource.members]}
+    else:
+        entry |= {"kind": "clone", "promotable": resource.promotable,
+                  "clone_max": resource.clone_max, "child": resource_tree(resource.child)}
+    return entry
+
+
+def cluster_section(agent: Agent) -> dict[str, Any]:
+    """What the coordinator knows of the whole cluster: resources, failures, constraints."""
+    driver = agent.driver
+    document = agent.state.document
+    config = agent.state.effective_config
+    return {
+        "coordinator": agent.node,
+        "stonith_enabled": config.properties.stonith_enabled,
+        "maintenance_mode": config.properties.maintenance_mode,
+        "no_quorum_policy": config.properties.no_quorum_policy,
+        "resources": driver.resources.as_json(),
+        "resource_tree": [resource_tree(r) for r in config.resources],
+        "failed_actions": sorted(driver.failed_actions.values(),
+                                 key=lambda f: (str(f["resource"]), str(f["node"]))),
+        "fail_counts": [{"resource": f.resource, "node": f.node, "count": f.count,
+                         "last_failure": f.last_failure} for f in document.failures],
+        "constraints": [
+            {"id": r.location.id, "resource": r.location.resource, "node": r.location.node,
+             "score": r.location.score, "expires": r.expires,
+             "until_moved": r.until_moved} for r in document.runtime_locations],
+        "overrides": {"resource_meta": {k: dict(v) for k, v in document.resource_meta.items()},
+                      "cluster_properties": dict(document.cluster_properties)},
+        "transition": {"number": driver.number, "running": driver.running is not None,
+                       "idle": driver.idle.is_set(), "last": driver.last_outcome,
+                       "last_failed": driver.last_failed},
     }
