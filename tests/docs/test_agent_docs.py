@@ -20,6 +20,10 @@ AGENT = ROOT / "src" / "hafailover" / "agent"
 # dict literals that make up the status document: build_status itself, the coordinator's
 # list of instances, and one event of the history
 STATUS_SOURCES = [(AGENT / "status.py", "build_status"),
+                  (AGENT / "status.py", "cluster_section"),
+                  (AGENT / "status.py", "resource_tree"),
+                  (AGENT / "transitions.py", "result_arrived"),
+                  (AGENT / "control_service.py", "Status"),
                   (AGENT / "transitions.py", "as_json"),
                   (AGENT / "events.py", "as_json")]
 
@@ -29,7 +33,8 @@ def dict_keys(path: Path, function: str) -> set[str]:
     functions named ``function`` in ``path``."""
     keys: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if not (isinstance(node, ast.FunctionDef) and node.name == function):
+        if not (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == function):
             continue
         for inner in ast.walk(node):
             if isinstance(inner, ast.Dict):
