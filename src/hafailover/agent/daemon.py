@@ -131,6 +131,8 @@ class Agent:
         self._last_probe_round = 0.0
         self._held_view = View(0, (), None, False, 0, 0)
         self._silent_since: dict[str, float] = {}
+        self._in_flight: set[str] = set()  # members a view is being sent to
+        self._synchronising = asyncio.Lock()
         self._last_said: dict[str, float] = {}
 
     # --- life cycle -----------------------------------------------------------------------
@@ -385,9 +387,9 @@ class Agent:
             self._wake.clear()
             for output in self.membership.reconcile(time.monotonic()):
                 if isinstance(output, Publish):
-                    await self._publish(output.view)
+                    self._publish(output.view)
             if self.membership.is_coordinator and self._unconfirmed:
-                await self._publish(self.membership.view, only=set(self._unconfirmed))
+                self._publish(self.membership.view, only=set(self._unconfirmed))
 
     # --- views ----------------------------------------------------------------------------
 
@@ -413,41 +415,57 @@ class Agent:
                     f"{self.state.config.properties.no_quorum_policy}", level="warning",
                     votes=view.votes)
 
-    async def _publish(self, view: View, only: set[str] | None = None) -> None:
+    def _publish(self, view: View, only: set[str] | None = None) -> None:
+        """Hold ``view`` and send it to its members (or to ``only`` those again). Never
+        waits: a member that does not answer must not delay the next view, nor the
+        others' copy of this one."""
         if only is None:
             self.adopt_view(view)
-        targets = [m for m in view.members if m != self.node and (only is None or m in only)]
-        message = view_message(view, self.node)
-        results = await asyncio.gather(*(
-            self.peers.call(m, "PublishView", message, PUBLISH_TIMEOUT) for m in targets),
-            return_exceptions=True)
-        haves: dict[str, Version] = {self.node: self.state.version}
-        statuses = {self.node: self.resources.statuses()}
-        now = time.monotonic()
-        for member, result in zip(targets, results, strict=True):
-            if isinstance(result, BaseException):
+            self.driver.resources.replace_node(self.node, self.resources.statuses())
+            self.driver.request()
+        for member in view.members:
+            if member != self.node and (only is None or member in only) \
+                    and member not in self._in_flight:
+                self._in_flight.add(member)
+                self.spawn(self._deliver(view, member))
+
+    async def _deliver(self, view: View, member: str) -> None:
+        try:
+            result = await self.peers.call(member, "PublishView",
+                                           view_message(view, self.node), PUBLISH_TIMEOUT)
+        except PeerError as exc:
+            result = exc
+        finally:
+            self._in_flight.discard(member)
+        current = self.membership.view
+        if current != view:  # a newer view was made meanwhile: the member needs that one
+            if current.coordinator == self.node and member in current.members:
                 self._unconfirmed.add(member)
-                self._silent_since.setdefault(member, now)
-                self._member_silent(member, view, str(result), now)
-                continue
-            self._silent_since.pop(member, None)
-            if not result.accepted:
-                self._unconfirmed.add(member)
-                self.membership.refused(result.view)
-                if self._rate_limited(f"refused-{member}", 2.0):
-                    log.warning("view refused", member=member, view=view.number,
-                                reason=result.message)
-                continue
-            if result.probed:
-                self._unconfirmed.discard(member)
-                statuses[member] = list(result.resources)
-            else:
-                self._unconfirmed.add(member)  # asked again until its probes are done
-            haves[member] = version_of(result.have)
-        if self.membership.view != view:
-            return  # refused by someone who saw a newer view: the next round renumbers
-        await self._synchronise(haves)
-        self.driver.replace_all(statuses)
+                self._wake.set()
+            return
+        if isinstance(result, PeerError):
+            now = time.monotonic()
+            self._unconfirmed.add(member)
+            self._silent_since.setdefault(member, now)
+            self._member_silent(member, view, str(result), now)
+            return
+        self._silent_since.pop(member, None)
+        if not result.accepted:
+            self._unconfirmed.add(member)
+            self.membership.refused(result.view)
+            self._wake.set()
+            if self._rate_limited(f"refused-{member}", 2.0):
+                log.warning("view refused", member=member, view=view.number,
+                            reason=result.message)
+            return
+        if result.probed:
+            self._unconfirmed.discard(member)
+            self.driver.resources.replace_node(member, result.resources)
+            self.driver.request()
+        else:
+            self._unconfirmed.add(member)  # asked again until its probes are done
+        async with self._synchronising:
+            await self._synchronise(member, version_of(result.have))
 
     def _member_silent(self, member: str, view: View, error: str, now: float) -> None:
         """A member heard on the heartbeat links does not answer on the peer channel."""
@@ -477,22 +495,25 @@ class Agent:
 
     # --- replicated state -----------------------------------------------------------------
 
-    async def _synchronise(self, haves: dict[str, Version]) -> None:
-        """As coordinator: take the winning copy among the members, give it to all."""
-        best_node = max(haves, key=lambda n: haves[n])
-        if haves[best_node] > self.state.version:
+    async def _synchronise(self, member: str, have: Version) -> None:
+        """As coordinator: make sure ``member`` and this node hold the winning copy."""
+        if have > self.state.version:
             try:
                 message = await self.peers.call(
-                    best_node, "FetchState", peer_pb2.FetchStateRequest(from_node=self.node),
+                    member, "FetchState", peer_pb2.FetchStateRequest(from_node=self.node),
                     PUBLISH_TIMEOUT)
                 document = from_message(message)
-                if self.state.adopt(document):
-                    self._state_adopted(document, f"taken from {best_node}")
             except (PeerError, RejectedDocumentError) as exc:
                 self.events.record("state", f"cannot take the cluster state from "
-                                   f"{best_node}: {exc}", level="error")
-        await self._push([m for m, v in haves.items()
-                          if m != self.node and v != self.state.version])
+                                   f"{member}: {exc}", level="error")
+                return
+            if self.state.adopt(document):
+                self._state_adopted(document, f"taken from {member}")
+                others = [m for m in self.membership.view.members
+                          if m not in (self.node, member)]
+                await self._push(others)
+        elif have != self.state.version:
+            await self._push([member])
 
     async def _push(self, members: list[str]) -> set[str]:
         """Send our copy to ``members``; the set of those that stored it."""

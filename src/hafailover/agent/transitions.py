@@ -336,10 +336,6 @@ class TransitionDriver:
             self.resources.forget(node)
         self.request()
 
-    def replace_all(self, by_node: dict[str, list[peer_pb2.ResourceStatus]]) -> None:
-        for node, statuses in by_node.items():
-            self.resources.replace_node(node, statuses)
-        self.request()
 
 
 def iter_primitives(resource: Resource) -> Iterable[Primitive]:
