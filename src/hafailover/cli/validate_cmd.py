@@ -6,6 +6,7 @@ Exit codes: 0 the file is valid (warnings allowed); 1 at least one error.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -29,7 +30,7 @@ def validate(ctx: click.Context, file: str, output_format: str) -> None:
     """
     if file == "-":
         file = "<stdin>"
-        result = load_config_bytes(click.get_binary_stream("stdin").read(), file)
+        result = load_config_bytes(sys.stdin.buffer.read(), file)
     else:
         result = load_config_file(file)
     counts = _counts(result)
