@@ -442,10 +442,11 @@ def test_help_shows_examples_and_every_option() -> None:
 
 
 @tier0
-def test_without_config_or_cib_says_live_mode_is_not_available_yet() -> None:
-    result = hactl([])
-    assert_clean_failure(result, code=2)
-    assert "running cluster is not available yet" in result.output
+def test_without_config_or_cib_asks_the_agent_and_says_when_it_is_not_running(
+        tmp_path: Path) -> None:
+    result = hactl(["--socket", str(tmp_path / "control.sock")])
+    assert_clean_failure(result, code=3)
+    assert "the agent is not running" in result.output
 
 
 @tier0

@@ -1,7 +1,9 @@
 """Options and errors shared by the ``hafailover`` and ``hactl`` command lines.
 
-Exit codes (docs/cli.md): 0 success; 1 the command failed or found errors;
-2 usage error (click); 3 the cluster or agent could not be reached.
+Exit codes (docs/cli.md): 0 success; 1 the command was refused, failed or found errors;
+2 usage error (click); 3 the agent could not be reached (not running, permission denied,
+TLS); 4 ``--wait`` timed out before the cluster settled; 5 the transition that followed
+the command failed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_WAIT_TIMEOUT = 4
+EXIT_TRANSITION_FAILED = 5
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from hafailover.cli.control_options import Connection, connected, control_options
+from hafailover.cli.live_state import live_config, live_state
 from hafailover.cli.options import EXIT_FAILED, echo_reports, format_option
 from hafailover.cli.transition_text import Simulation, render_text, transition_json
 from hafailover.config.loader import load_config_file
@@ -62,11 +64,16 @@ Examples:
   hactl simulate cluster.yaml --state state.json --standby n2 --format json
   # a Pacemaker cluster as it is now
   cibadmin -Q > cib.xml && hactl simulate --pacemaker-cib cib.xml --node-down node1
+  # this cluster as it runs now (asks the local agent): what if n2 dies?
+  hactl simulate --node-down n2
 
 \b
 Events apply in this order: nodes up, nodes down, standby, failures.
+Without CONFIG or --pacemaker-cib, the running cluster's configuration and state
+are taken from the agent (--socket, or --endpoint with the admin certificate).
 Exit codes: 0 the simulation ran; 1 a problem in the configuration, CIB,
-state or events (all reported); 2 usage error. See docs/simulate.md.
+state or events (all reported); 2 usage error; 3 the agent could not be reached.
+See docs/simulate.md.
 """
 
 
@@ -89,22 +96,27 @@ state or events (all reported); 2 usage error. See docs/simulate.md.
 @click.option("--scores", "show_scores", is_flag=True,
               help="Show each node's score per resource and what it is made of.")
 @format_option
+@control_options
 @click.pass_context
 def simulate(ctx: click.Context, *, config_path: str | None, state_path: str | None,
              cib_path: str | None, node_down: tuple[str, ...], node_up: tuple[str, ...],
              fail_specs: tuple[str, ...], standby: tuple[str, ...], show_scores: bool,
-             output_format: str) -> None:
+             output_format: str, connection: Connection) -> None:
     """Show what the cluster would do if nodes or resources failed.
 
-    Reads the configuration from CONFIG (YAML) or from a Pacemaker CIB, applies the
+    Reads the configuration from CONFIG (YAML), from a Pacemaker CIB, or from the
+    running cluster when neither is given, applies the
     events given as options to the current state, and prints the cluster status
     before, the transition the placement engine plans with the reason for every
     change, and the cluster status after. Nothing is changed on any cluster.
     """
-    source = _source(config_path, cib_path)
+    source = _source(config_path, cib_path, state_path)
     ports = ctx.find_object(SimulatePorts) or SimulatePorts(schedule=schedule, now=time.time)
     try:
-        config, before, reports = _load(source, state_path, ports.now)
+        if source is None:
+            config, before, reports = _load_live(connection, ports.now)
+        else:
+            config, before, reports = _load(source, state_path, ports.now)
         events, event_reports = _events(config, node_up, node_down, standby, fail_specs)
         reports += event_reports
         _raise_errors(reports)
@@ -128,16 +140,30 @@ class _Source:
     is_cib: bool
 
 
-def _source(config_path: str | None, cib_path: str | None) -> _Source:
+def _source(config_path: str | None, cib_path: str | None,
+            state_path: str | None = None) -> _Source | None:
+    """Where configuration and state come from; None: the running cluster."""
     if config_path and cib_path:
         raise click.UsageError("give CONFIG or --pacemaker-cib, not both")
     if cib_path:
         return _Source(cib_path, is_cib=True)
     if config_path:
         return _Source(config_path, is_cib=False)
-    raise click.UsageError(
-        "give a configuration file (CONFIG) or --pacemaker-cib CIB.xml; simulating "
-        "against the running cluster is not available yet")
+    if state_path:
+        raise click.UsageError("--state needs CONFIG or --pacemaker-cib; without them the "
+                               "running cluster's state is used")
+    return None
+
+
+def _load_live(connection: Connection,
+               now: Callable[[], float]) -> tuple[ClusterConfig, ClusterState, list[Report]]:
+    """The running cluster's configuration and state, asked of the agent."""
+    with connected(connection) as client:
+        status = client.status()
+        text = client.running_config()
+    config = live_config(status, text)
+    state, reports = reconcile_state(config, live_state(status, config, now()))
+    return config, state, reports
 
 
 def _raise_errors(reports: Sequence[Report]) -> None:
