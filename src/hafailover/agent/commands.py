@@ -164,7 +164,8 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
     if request.command == "apply-config":
         outcome = await apply_config_text(agent, request.config_yaml,
                                           request.filename or "<forwarded>")
-        return control_pb2.CommandReply(ok=outcome.applied, message=outcome.summary)
+        return control_pb2.CommandReply(ok=outcome.applied, message=outcome.summary,
+                                        consequences=outcome.consequences)
     driver = agent.driver
     try:
         config = agent.state.config
@@ -184,7 +185,7 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
     agent.events.record("command", message, command=request.command,
                         resource=request.resource, node=request.node)
     return control_pb2.CommandReply(ok=True, message=message,
-                                    consequences=driver.consequences(),
+                                    consequences=agent.last_consequences,
                                     transition=driver.number + 1)
 
 
@@ -195,6 +196,7 @@ class ApplyOutcome:
     errors: bool
     reports_json: str
     summary: str
+    consequences: tuple[str, ...] = ()
 
 
 def _restart_needed(old: ClusterConfig, new: ClusterConfig) -> list[str]:
@@ -230,7 +232,8 @@ async def apply_config_text(agent: Agent, text: str, filename: str,
     if coordinator != agent.node:
         reply = await run_command(agent, control_pb2.CommandRequest(
             command="apply-config", config_yaml=text, filename=filename))
-        return ApplyOutcome(reply.ok, diff, False, reports, reply.message)
+        return ApplyOutcome(reply.ok, diff, False, reports, reply.message,
+                            tuple(reply.consequences))
     try:
         message = await agent.change(
             lambda doc: doc_ops.replace_config(doc, text, agent.node),
@@ -241,4 +244,4 @@ async def apply_config_text(agent: Agent, text: str, filename: str,
     if later:
         message += (f"; the {', '.join(later)} settings take effect when each agent "
                     "restarts")
-    return ApplyOutcome(True, diff, False, reports, message)
+    return ApplyOutcome(True, diff, False, reports, message, tuple(agent.last_consequences))

@@ -73,7 +73,15 @@ class ControlService(control_pb2_grpc.ControlServicer):
         outcome = await apply_config_text(self.agent, request.config_yaml, "<hactl>",
                                           dry_run=request.dry_run)
         return control_pb2.ApplyConfigReply(applied=outcome.applied, diff=outcome.diff,
-                                            reports_json=outcome.reports_json)
+                                            reports_json=outcome.reports_json,
+                                            message=outcome.summary,
+                                            consequences=outcome.consequences)
+
+    async def GetConfig(self, request: control_pb2.GetConfigRequest,  # noqa: N802
+                        context: Context) -> control_pb2.GetConfigReply:
+        document = self.agent.state.document
+        return control_pb2.GetConfigReply(config_yaml=document.config_yaml,
+                                          version=str(document.version))
 
     async def Events(self, request: control_pb2.EventsRequest,  # noqa: N802
                      context: Context) -> AsyncIterator[control_pb2.Event]:

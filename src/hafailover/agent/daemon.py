@@ -120,7 +120,8 @@ class Agent:
         self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
         self.resources = LocalResources(node, self.state.config, self._report)
         self.driver = TransitionDriver(self)
-        self.leaving: set[str] = set()  # nodes moving their resources away before they stop
+        self.leaving: set[str] = set()
+        self.last_consequences: list[str] = []  # nodes moving their resources away before they stop
         self.server: aio.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -547,6 +548,16 @@ class Agent:
                            f"(made by {document.origin or 'the configuration file'})",
                            version=str(document.version), origin=document.origin)
 
+    async def catch_up(self, coordinator: str) -> None:
+        """Take the coordinator's copy now (an action arrived before its state push)."""
+        try:
+            message = await self.peers.call(
+                coordinator, "FetchState", peer_pb2.FetchStateRequest(from_node=self.node),
+                PUBLISH_TIMEOUT)
+            self.receive_state(from_message(message), coordinator)
+        except (PeerError, RejectedDocumentError) as exc:
+            log.warning("cannot take the coordinator's state", error=str(exc))
+
     def receive_state(self, document: Document, sender: str | None) -> tuple[bool, str]:
         """A push from the coordinator; (stored, why not)."""
         if sender is not None and sender != self.membership.view.coordinator:
@@ -564,7 +575,8 @@ class Agent:
         return False, f"{self.node} holds a newer copy ({self.state.version})"
 
     async def change(self, make: Callable[[Document], Document], what: str) -> str:
-        """Make a state change as the coordinator; returns once a majority stored it."""
+        """Make a state change as the coordinator; returns once a majority stored it.
+        ``self.last_consequences`` then says what the cluster does because of it."""
         view = self.membership.view
         if view.coordinator != self.node:
             raise ChangeRefusedError(f"{self.node} is not the coordinator ({view.coordinator})")
@@ -575,9 +587,12 @@ class Agent:
                 "partitions merge")
         document = make(self.state.document)
         if document is self.state.document:
+            self.last_consequences = ["nothing to do"]
             return f"{what}: nothing to change"
         self.state.adopt(document)
         self._state_adopted(document, f"made here: {what}")
+        # before anything awaits, so that no transition has run yet
+        self.last_consequences = self.driver.consequences()
         members = [m for m in view.members if m != self.node]
         stored = await self._push(members)
         votes = {n.name: n.votes for n in self.config.nodes}

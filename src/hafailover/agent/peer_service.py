@@ -13,6 +13,7 @@ from hafailover.agent.replication import (
     from_message,
     to_message,
     version_message,
+    version_of,
 )
 from hafailover.peer.service import answer_hello
 from hafailover.v1 import control_pb2, peer_pb2, peer_pb2_grpc
@@ -91,6 +92,9 @@ class PeerService(peer_pb2_grpc.PeerServicer):
                 resource=request.resource, action=request.action, rc=1, status="refused",
                 exit_reason=f"{sender} is not the coordinator of view "
                             f"{agent.membership.view.number} ({coordinator})")
+        if request.HasField("config") and version_of(request.config) > agent.state.version \
+                and coordinator is not None:
+            await agent.catch_up(coordinator)  # the action was planned on a newer state
         return await agent.resources.run_action(request)
 
     async def ReportResult(self, request: peer_pb2.ActionResult,  # noqa: N802

@@ -60,17 +60,26 @@ class LocalResources:
         self.failed: set[str] = set()  # instances whose last operation or monitor failed
         self.blocked: set[str] = set()
         self.probed = False
+        self.orphans: dict[str, Primitive] = {}  # removed from the configuration, running
         self.executor = Executor(
             ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
                             defaults=config.defaults),
             ExecutorGateway.system(self))
 
     def reconfigure(self, config: ClusterConfig) -> None:
+        """A new configuration: a primitive removed from it while it runs here is kept
+        (as an orphan) until it is stopped, so that it can be."""
+        for primitive in self.config.primitives():
+            if config.find(primitive.id) is None and any(
+                    i.split(":")[0] == primitive.id for i in self.running()):
+                self.orphans[primitive.id] = primitive
         self.config = config
 
     def primitive(self, rid: str) -> Primitive | None:
         resource = self.config.find(rid)
-        return resource if isinstance(resource, Primitive) else None
+        if isinstance(resource, Primitive):
+            return resource
+        return self.orphans.get(rid)
 
     def clone_instance(self, rid: str, copy: int) -> CloneInstance | None:
         clone = clone_of(self.config, rid)
@@ -104,7 +113,7 @@ class LocalResources:
 
     def statuses(self) -> list[peer_pb2.ResourceStatus]:
         out = []
-        for primitive in self.config.primitives():
+        for primitive in [*self.config.primitives(), *self.orphans.values()]:
             for copy in range(self._copies(primitive.id)):
                 instance = self._instance(primitive.id, copy)
                 role = self.executor.role_of(instance)
@@ -117,6 +126,8 @@ class LocalResources:
         return out
 
     def _copies(self, rid: str) -> int:
+        if rid in self.orphans:
+            return 1
         clone = clone_of(self.config, rid)
         return 1 if clone is None else max(1, clone.clone_node_max)
 
@@ -156,6 +167,7 @@ class LocalResources:
             self.failed.discard(instance)
             if request.action == "stop":
                 self.blocked.discard(primitive.id)
+                self.orphans.pop(primitive.id, None)
         else:
             self.failed.add(instance)
         message = result_message(result, self.executor.role_of(instance),

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hafailover.agent.peers import PeerError
+from hafailover.agent.replication import version_message
 from hafailover.config.model import Clone, Group, Location, Primitive, Resource, Role
 from hafailover.core.scheduler import schedule
 from hafailover.core.scores import INFINITY
@@ -256,7 +257,8 @@ class TransitionDriver:
         timeout = op.timeout if op is not None else DEFAULT_TIMEOUT
         request = peer_pb2.ActionRequest(
             transition=number, action_id=action.id, action=action.kind.value,
-            resource=action.resource or "", timeout_ms=round(timeout * 1000), copy=action.copy)
+            resource=action.resource or "", timeout_ms=round(timeout * 1000), copy=action.copy,
+            config=version_message(agent.state.version))
         log.info("action", transition=number, action=action.kind.value,
                  resource=action.resource, node=action.node, reason=action.reason)
         try:

@@ -139,14 +139,10 @@ class ControlClient:
             raise self._error(exc) from None
 
     def running_config(self, timeout: float = 10.0) -> str:
-        """The configuration the cluster runs (its replicated text).
-
-        The Control service has no call that returns it; a dry run of an empty text
-        returns the difference from the running text to nothing, which is every running
-        line, and nothing is applied.
-        """
-        reply = self.apply_config("", dry_run=True, timeout=timeout)
-        return config_from_removal_diff(reply.diff)
+        """The configuration the cluster runs (its replicated text)."""
+        reply: control_pb2.GetConfigReply = self._call(
+            "GetConfig", control_pb2.GetConfigRequest(), timeout)
+        return reply.config_yaml
 
     def _call(self, method: str, request: Any, timeout: float) -> Any:
         try:
@@ -186,13 +182,6 @@ def check_socket(path: Path) -> None:
     if not os.access(path, os.R_OK | os.W_OK):
         raise ControlError(f"permission denied on {path}: the control socket is root-only; "
                            "run hactl as root (sudo hactl ...)", permission=True)
-
-
-def config_from_removal_diff(diff: str) -> str:
-    """The old text of a unified diff that removes every line (see ``running_config``)."""
-    lines = diff.splitlines(keepends=True)
-    body = [line for line in lines[2:] if not line.startswith("@@")]
-    return "".join(line[1:] for line in body if line.startswith("-"))
 
 
 def wait_until_settled(client: ControlClient, timeout: float, *,

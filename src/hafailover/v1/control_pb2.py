@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhafailover/v1/control.proto\x12\rhafailover.v1\"\x0f\n\rStatusRequest\"\x1b\n\x0bStatusReply\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x94\x01\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08lifetime\x18\x04 \x01(\x01\x12\x0c\n\x04keep\x18\x05 \x01(\x08\x12\n\n\x02on\x18\x06 \x01(\x08\x12\x13\n\x0b\x63onfig_yaml\x18\x07 \x01(\t\x12\x10\n\x08\x66ilename\x18\x08 \x01(\t\"U\n\x0c\x43ommandReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x63onsequences\x18\x03 \x03(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\":\n\x12\x41pplyConfigRequest\x12\x13\n\x0b\x63onfig_yaml\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"[\n\x10\x41pplyConfigReply\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x02 \x01(\t\x12\x14\n\x0creports_json\x18\x03 \x01(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\"2\n\x0bWaitRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x0f\n\x07timeout\x18\x02 \x01(\x01\">\n\tWaitReply\x12\x10\n\x08\x63omplete\x18\x01 \x01(\x08\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\".\n\rEventsRequest\x12\r\n\x05since\x18\x01 \x01(\x01\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"B\n\x05\x45vent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04json\x18\x04 \x01(\t2\xef\x02\n\x07\x43ontrol\x12\x42\n\x06Status\x12\x1c.hafailover.v1.StatusRequest\x1a\x1a.hafailover.v1.StatusReply\x12\x45\n\x07\x43ommand\x12\x1d.hafailover.v1.CommandRequest\x1a\x1b.hafailover.v1.CommandReply\x12Q\n\x0b\x41pplyConfig\x12!.hafailover.v1.ApplyConfigRequest\x1a\x1f.hafailover.v1.ApplyConfigReply\x12\x46\n\x0eWaitTransition\x12\x1a.hafailover.v1.WaitRequest\x1a\x18.hafailover.v1.WaitReply\x12>\n\x06\x45vents\x12\x1c.hafailover.v1.EventsRequest\x1a\x14.hafailover.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhafailover/v1/control.proto\x12\rhafailover.v1\"\x0f\n\rStatusRequest\"\x1b\n\x0bStatusReply\x12\x0c\n\x04json\x18\x01 \x01(\t\"\x94\x01\n\x0e\x43ommandRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x0c\n\x04node\x18\x03 \x01(\t\x12\x10\n\x08lifetime\x18\x04 \x01(\x01\x12\x0c\n\x04keep\x18\x05 \x01(\x08\x12\n\n\x02on\x18\x06 \x01(\x08\x12\x13\n\x0b\x63onfig_yaml\x18\x07 \x01(\t\x12\x10\n\x08\x66ilename\x18\x08 \x01(\t\"U\n\x0c\x43ommandReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x63onsequences\x18\x03 \x03(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\":\n\x12\x41pplyConfigRequest\x12\x13\n\x0b\x63onfig_yaml\x18\x01 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"\x82\x01\n\x10\x41pplyConfigReply\x12\x0f\n\x07\x61pplied\x18\x01 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x02 \x01(\t\x12\x14\n\x0creports_json\x18\x03 \x01(\t\x12\x12\n\ntransition\x18\x04 \x01(\x04\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x14\n\x0c\x63onsequences\x18\x06 \x03(\t\"\x12\n\x10GetConfigRequest\"6\n\x0eGetConfigReply\x12\x13\n\x0b\x63onfig_yaml\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"2\n\x0bWaitRequest\x12\x12\n\ntransition\x18\x01 \x01(\x04\x12\x0f\n\x07timeout\x18\x02 \x01(\x01\">\n\tWaitReply\x12\x10\n\x08\x63omplete\x18\x01 \x01(\x08\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\".\n\rEventsRequest\x12\r\n\x05since\x18\x01 \x01(\x01\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"B\n\x05\x45vent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04json\x18\x04 \x01(\t2\xbc\x03\n\x07\x43ontrol\x12\x42\n\x06Status\x12\x1c.hafailover.v1.StatusRequest\x1a\x1a.hafailover.v1.StatusReply\x12\x45\n\x07\x43ommand\x12\x1d.hafailover.v1.CommandRequest\x1a\x1b.hafailover.v1.CommandReply\x12Q\n\x0b\x41pplyConfig\x12!.hafailover.v1.ApplyConfigRequest\x1a\x1f.hafailover.v1.ApplyConfigReply\x12K\n\tGetConfig\x12\x1f.hafailover.v1.GetConfigRequest\x1a\x1d.hafailover.v1.GetConfigReply\x12\x46\n\x0eWaitTransition\x12\x1a.hafailover.v1.WaitRequest\x1a\x18.hafailover.v1.WaitReply\x12>\n\x06\x45vents\x12\x1c.hafailover.v1.EventsRequest\x1a\x14.hafailover.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,16 +41,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMMANDREPLY']._serialized_end=328
   _globals['_APPLYCONFIGREQUEST']._serialized_start=330
   _globals['_APPLYCONFIGREQUEST']._serialized_end=388
-  _globals['_APPLYCONFIGREPLY']._serialized_start=390
-  _globals['_APPLYCONFIGREPLY']._serialized_end=481
-  _globals['_WAITREQUEST']._serialized_start=483
-  _globals['_WAITREQUEST']._serialized_end=533
-  _globals['_WAITREPLY']._serialized_start=535
-  _globals['_WAITREPLY']._serialized_end=597
-  _globals['_EVENTSREQUEST']._serialized_start=599
-  _globals['_EVENTSREQUEST']._serialized_end=645
-  _globals['_EVENT']._serialized_start=647
-  _globals['_EVENT']._serialized_end=713
-  _globals['_CONTROL']._serialized_start=716
-  _globals['_CONTROL']._serialized_end=1083
+  _globals['_APPLYCONFIGREPLY']._serialized_start=391
+  _globals['_APPLYCONFIGREPLY']._serialized_end=521
+  _globals['_GETCONFIGREQUEST']._serialized_start=523
+  _globals['_GETCONFIGREQUEST']._serialized_end=541
+  _globals['_GETCONFIGREPLY']._serialized_start=543
+  _globals['_GETCONFIGREPLY']._serialized_end=597
+  _globals['_WAITREQUEST']._serialized_start=599
+  _globals['_WAITREQUEST']._serialized_end=649
+  _globals['_WAITREPLY']._serialized_start=651
+  _globals['_WAITREPLY']._serialized_end=713
+  _globals['_EVENTSREQUEST']._serialized_start=715
+  _globals['_EVENTSREQUEST']._serialized_end=761
+  _globals['_EVENT']._serialized_start=763
+  _globals['_EVENT']._serialized_end=829
+  _globals['_CONTROL']._serialized_start=832
+  _globals['_CONTROL']._serialized_end=1276
 # @@protoc_insertion_point(module_scope)

@@ -57,16 +57,32 @@ class ApplyConfigRequest(_message.Message):
     def __init__(self, config_yaml: _Optional[str] = ..., dry_run: _Optional[bool] = ...) -> None: ...
 
 class ApplyConfigReply(_message.Message):
-    __slots__ = ("applied", "diff", "reports_json", "transition")
+    __slots__ = ("applied", "diff", "reports_json", "transition", "message", "consequences")
     APPLIED_FIELD_NUMBER: _ClassVar[int]
     DIFF_FIELD_NUMBER: _ClassVar[int]
     REPORTS_JSON_FIELD_NUMBER: _ClassVar[int]
     TRANSITION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CONSEQUENCES_FIELD_NUMBER: _ClassVar[int]
     applied: bool
     diff: str
     reports_json: str
     transition: int
-    def __init__(self, applied: _Optional[bool] = ..., diff: _Optional[str] = ..., reports_json: _Optional[str] = ..., transition: _Optional[int] = ...) -> None: ...
+    message: str
+    consequences: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, applied: _Optional[bool] = ..., diff: _Optional[str] = ..., reports_json: _Optional[str] = ..., transition: _Optional[int] = ..., message: _Optional[str] = ..., consequences: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetConfigRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetConfigReply(_message.Message):
+    __slots__ = ("config_yaml", "version")
+    CONFIG_YAML_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    config_yaml: str
+    version: str
+    def __init__(self, config_yaml: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class WaitRequest(_message.Message):
     __slots__ = ("transition", "timeout")

@@ -49,6 +49,11 @@ class ControlStub:
                 request_serializer=hafailover_dot_v1_dot_control__pb2.ApplyConfigRequest.SerializeToString,
                 response_deserializer=hafailover_dot_v1_dot_control__pb2.ApplyConfigReply.FromString,
                 _registered_method=True)
+        self.GetConfig = channel.unary_unary(
+                '/hafailover.v1.Control/GetConfig',
+                request_serializer=hafailover_dot_v1_dot_control__pb2.GetConfigRequest.SerializeToString,
+                response_deserializer=hafailover_dot_v1_dot_control__pb2.GetConfigReply.FromString,
+                _registered_method=True)
         self.WaitTransition = channel.unary_unary(
                 '/hafailover.v1.Control/WaitTransition',
                 request_serializer=hafailover_dot_v1_dot_control__pb2.WaitRequest.SerializeToString,
@@ -77,6 +82,12 @@ class ControlServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApplyConfig(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfig(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -111,6 +122,11 @@ def add_ControlServicer_to_server(servicer, server):
                     servicer.ApplyConfig,
                     request_deserializer=hafailover_dot_v1_dot_control__pb2.ApplyConfigRequest.FromString,
                     response_serializer=hafailover_dot_v1_dot_control__pb2.ApplyConfigReply.SerializeToString,
+            ),
+            'GetConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfig,
+                    request_deserializer=hafailover_dot_v1_dot_control__pb2.GetConfigRequest.FromString,
+                    response_serializer=hafailover_dot_v1_dot_control__pb2.GetConfigReply.SerializeToString,
             ),
             'WaitTransition': grpc.unary_unary_rpc_method_handler(
                     servicer.WaitTransition,
@@ -204,6 +220,33 @@ class Control:
             '/hafailover.v1.Control/ApplyConfig',
             hafailover_dot_v1_dot_control__pb2.ApplyConfigRequest.SerializeToString,
             hafailover_dot_v1_dot_control__pb2.ApplyConfigReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hafailover.v1.Control/GetConfig',
+            hafailover_dot_v1_dot_control__pb2.GetConfigRequest.SerializeToString,
+            hafailover_dot_v1_dot_control__pb2.GetConfigReply.FromString,
             options,
             channel_credentials,
             insecure,
