@@ -24,6 +24,7 @@ from hafailover.config.model import (
     Constraints,
     Expression,
     FenceDevice,
+    FenceLevel,
     Group,
     Heartbeat,
     HeartbeatLink,
@@ -61,7 +62,8 @@ PEER_KEYS = ("port", "probe-timeout")
 LINK_KEYS = ("name", "multicast-group", "port", "interface")
 QUORUM_KEYS = ("two-node", "wait-for-all", "expected-votes")
 PROPERTY_KEYS = ("no-quorum-policy", "stonith-enabled", "symmetric-cluster", "maintenance-mode",
-                 "cluster-recheck-interval", "stop-orphan-resources")
+                 "cluster-recheck-interval", "stop-orphan-resources", "priority-fencing-delay",
+                 "watchdog-timeout")
 DEFAULTS_KEYS = ("resource-stickiness", "migration-threshold", "failure-timeout", "priority")
 PRIMITIVE_KEYS = ("primitive", "agent", "params", "operations", "meta")
 GROUP_KEYS = ("group", "members", "meta")
@@ -77,7 +79,8 @@ RULE_KEYS = ("score", "boolean-op", "role", "expressions")
 EXPRESSION_KEYS = ("attribute", "op", "value", "type")
 COLOCATION_KEYS = ("id", "resource", "with", "score", "resource-role", "with-role")
 ORDER_KEYS = ("id", "first", "first-action", "then", "then-action", "kind", "symmetrical")
-FENCING_KEYS = ("devices",)
+FENCING_KEYS = ("devices", "topology")
+TOPOLOGY_KEYS = ("target", "levels")
 DEVICE_KEYS = ("id", "agent", "params", "targets", "timeout")
 
 TRANSPORTS = ("multicast", "unicast")
@@ -207,6 +210,7 @@ class _Builder:
             defaults=self._defaults(top),
             resources=tuple(self._resources(top)),
             fence_devices=tuple(self._fencing(top)),
+            fence_topology=tuple(self._topology(top)),
         )
         constraints = self._constraints(top)
         config = dataclasses.replace(config, constraints=self._with_ids(config, constraints))
@@ -297,6 +301,8 @@ class _Builder:
             return default
         policy = sec.choice("no-quorum-policy", NO_QUORUM_POLICIES)
         recheck = sec.duration("cluster-recheck-interval")
+        fencing_delay = sec.duration("priority-fencing-delay")
+        watchdog = sec.duration("watchdog-timeout")
         return Properties(
             no_quorum_policy=cast(NoQuorumPolicy, policy or default.no_quorum_policy),
             stonith_enabled=_bool(sec.boolean("stonith-enabled"), default.stonith_enabled),
@@ -306,6 +312,9 @@ class _Builder:
             else recheck,
             stop_orphan_resources=_bool(sec.boolean("stop-orphan-resources"),
                                         default.stop_orphan_resources),
+            priority_fencing_delay=default.priority_fencing_delay if fencing_delay is None
+            else fencing_delay,
+            watchdog_timeout=default.watchdog_timeout if watchdog is None else watchdog,
         )
 
     def _defaults(self, top: Section) -> ResourceDefaults:
@@ -649,6 +658,24 @@ class _Builder:
         return devices
 
 
+    def _topology(self, top: Section) -> list[FenceLevel]:
+        sec = top.section("fencing", FENCING_KEYS)
+        if sec is None:
+            return []
+        levels = []
+        for path, item in sec.items("topology"):
+            entry = self.reader.section(item, path, TOPOLOGY_KEYS, ("target", "levels"))
+            if entry is None:
+                continue
+            target = entry.text("target")
+            for index, (level_path, level) in enumerate(entry.items("levels")):
+                devices = self.reader.names(level, level_path)
+                if target is not None:
+                    levels.append(FenceLevel(target, index + 1, tuple(devices)))
+                    self.paths.fence_levels.append(level_path)
+        return levels
+
+
 # --- small conversions from checked strings to the model's literal types --------------
 
 
@@ -707,7 +734,9 @@ def dump_config(config: ClusterConfig) -> str:
         "no_quorum_policy": "no-quorum-policy", "stonith_enabled": "stonith-enabled",
         "symmetric_cluster": "symmetric-cluster", "maintenance_mode": "maintenance-mode",
         "cluster_recheck_interval": "cluster-recheck-interval",
-        "stop_orphan_resources": "stop-orphan-resources"}))
+        "stop_orphan_resources": "stop-orphan-resources",
+        "priority_fencing_delay": "priority-fencing-delay",
+        "watchdog_timeout": "watchdog-timeout"}))
     _put(data, "resource-defaults", _changed(config.defaults, ResourceDefaults(), {
         "resource_stickiness": "resource-stickiness",
         "migration_threshold": "migration-threshold",
@@ -727,8 +756,13 @@ def dump_config(config: ClusterConfig) -> str:
     devices = [_changed(d, FenceDevice("", ""), {
         "id": "id", "agent": "agent", "params": "params", "targets": "targets",
         "timeout": "timeout"}, always=("id", "agent")) for d in config.fence_devices]
-    if devices:
-        data["fencing"] = {"devices": devices}
+    fencing: Yaml = {}
+    _put(fencing, "devices", devices)
+    topology: dict[str, list[list[str]]] = {}
+    for level in sorted(config.fence_topology, key=lambda lv: lv.index):
+        topology.setdefault(level.target, []).append(list(level.devices))
+    _put(fencing, "topology", [{"target": t, "levels": lv} for t, lv in topology.items()])
+    _put(data, "fencing", fencing)
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True,
                           width=100)
 
@@ -754,7 +788,7 @@ def _score(score: int) -> int | str:
 
 
 _DURATION_FIELDS = ("interval", "timeout", "failure_timeout", "cluster_recheck_interval",
-                    "probe_timeout")
+                    "probe_timeout", "priority_fencing_delay", "watchdog_timeout")
 _SCORE_FIELDS = ("score", "resource_stickiness", "migration_threshold")
 
 

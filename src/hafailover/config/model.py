@@ -112,6 +112,12 @@ class Properties:
     maintenance_mode: bool = False
     cluster_recheck_interval: float = 900.0
     stop_orphan_resources: bool = True
+    # two-node fence races: fencing the node that runs more resources (or, when that is
+    # not known, the one with the lower node id) waits this long, so that it wins
+    priority_fencing_delay: float = 0.0
+    # self-fencing: a node whose agent stops petting its watchdog for this long stops its
+    # resources; a lost node no device can fence counts as fenced after twice this. 0: off
+    watchdog_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,15 @@ class FenceDevice:
     timeout: float = 60.0
 
 
+@dataclass(frozen=True)
+class FenceLevel:
+    """One level of a node's fencing topology: every device must succeed."""
+
+    target: str
+    index: int  # levels are tried in increasing index order
+    devices: tuple[str, ...]
+
+
 # --- the whole configuration -----------------------------------------------------------
 
 
@@ -296,6 +311,7 @@ class ClusterConfig:
     resources: tuple[Resource, ...] = ()
     constraints: Constraints = Constraints()
     fence_devices: tuple[FenceDevice, ...] = ()
+    fence_topology: tuple[FenceLevel, ...] = ()
 
     def node(self, name: str) -> Node | None:
         return next((n for n in self.nodes if n.name == name), None)

@@ -43,6 +43,7 @@ class ConfigPaths:
     colocations: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
     fence_devices: list[str] = field(default_factory=list)
+    fence_levels: list[str] = field(default_factory=list)
 
     @classmethod
     def from_model(cls, config: ClusterConfig) -> ConfigPaths:
@@ -284,12 +285,15 @@ class _Checker:
                         hint="a node that stops answering but still runs its resources "
                         "cannot be stopped: the survivors start them too (split brain, "
                         "two nodes holding the VIP, corrupted shared data)")
-        elif not self.config.fence_devices and not self.source.invalid_under("fencing"):
+        elif (not self.config.fence_devices and not self.source.invalid_under("fencing")
+              and props.watchdog_timeout == 0):
             self.report("CONFIG_NO_FENCE_DEVICES",
                         "stonith-enabled is true but no fencing device is configured",
                         "fencing" if "fencing" in self.source.lines else "",
                         warning=True, hint="the resources of an unclean node are not "
-                        "recovered elsewhere until someone confirms the node is down")
+                        "recovered elsewhere until someone confirms the node is down "
+                        "(hactl fence confirm); configure a device, or set "
+                        "properties.watchdog-timeout for self-fencing")
         threshold = self.config.defaults.migration_threshold
         if threshold < 0:
             self.report("CONFIG_VALUE", "migration-threshold cannot be negative",
@@ -549,6 +553,47 @@ class _Checker:
                             f"{path}.timeout", found=f"{device.timeout:g}s")
             for index, target in enumerate(device.targets):
                 self.check_node_name(target, f"{path}.targets[{index}]")
+        by_id = {d.id: d for d in self.config.fence_devices}
+        for level, path in zip(self.config.fence_topology, self.paths.fence_levels,
+                               strict=False):
+            target_path = path.rsplit(".levels", 1)[0] + ".target"
+            if self.config.node(level.target) is None:
+                self.check_node_name(level.target, target_path)
+                continue
+            if not level.devices:
+                self.report("CONFIG_VALUE", "a fencing level needs at least one device", path,
+                            found="[]")
+            for index, name in enumerate(level.devices):
+                found = by_id.get(name)
+                if found is None:
+                    self.report("CONFIG_UNKNOWN_DEVICE", f"no fencing device '{name}'",
+                                f"{path}[{index}]", found=f"'{name}'",
+                                hint=did_you_mean(name, by_id) or "add it to fencing.devices")
+                    continue
+                if found.targets and level.target not in found.targets:
+                    self.report("CONFIG_VALUE", f"device '{name}' cannot fence "
+                                f"'{level.target}'", f"{path}[{index}]",
+                                found=f"targets {', '.join(found.targets)}",
+                                hint=f"add {level.target} to that device's targets")
+        self.check_self_fencing()
+
+    def check_self_fencing(self) -> None:
+        props = self.config.properties
+        watchdog = props.watchdog_timeout
+        floor = max(1.0, 5 * self.config.heartbeat.interval)
+        if 0 < watchdog < floor:
+            self.report("CONFIG_TIMING", "watchdog-timeout is too short",
+                        "properties.watchdog-timeout", depends=["heartbeat.interval"],
+                        found=f"{watchdog:g}s", allowed=f"0 (off), or {floor:g}s or more",
+                        hint="the watchdog would stop the resources of an agent that is "
+                        "only busy for a moment")
+        if (self.config.quorum.two_node and props.stonith_enabled
+                and self.config.fence_devices and props.priority_fencing_delay == 0):
+            self.report("CONFIG_FENCE_RACE", "two nodes can fence each other at once",
+                        "properties.priority-fencing-delay", warning=True,
+                        depends=["quorum.two-node"],
+                        hint="when the link between them fails, both may power the other "
+                        "off; set priority-fencing-delay (e.g. 5s) so that one side wins")
 
     def first_at(self, path: str) -> str:
         line = self.source.line(path)

@@ -296,6 +296,17 @@ class Reader:
         return items
 
 
+    def names(self, node: YNode, path: str) -> list[str]:
+        """A list of names (scalars); a type error for each item that is not one."""
+        result = []
+        for item_path, item in self.sequence(node, path):
+            if not isinstance(item, YScalar) or isinstance(item.value, bool) or item.value is None:
+                self.type_error(item, item_path, "a name")
+                continue
+            result.append(item.text)
+        return result
+
+
 class Section:
     """One mapping being read: typed getters return None when the key is absent or bad."""
 
@@ -445,10 +456,4 @@ class Section:
         value = self.get(key)
         if value is None:
             return None
-        result = []
-        for path, item in self.reader.sequence(value, self.key_path(key)):
-            if not isinstance(item, YScalar) or isinstance(item.value, bool) or item.value is None:
-                self.reader.type_error(item, path, "a name")
-                continue
-            result.append(item.text)
-        return result
+        return self.reader.names(value, self.key_path(key))
