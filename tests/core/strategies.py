@@ -41,6 +41,7 @@ from hafailover.config.model import (
     Constraints,
     Expression,
     FenceDevice,
+    FenceLevel,
     Group,
     Heartbeat,
     HeartbeatLink,
@@ -51,6 +52,7 @@ from hafailover.config.model import (
     Operation,
     Order,
     OrderKind,
+    Peer,
     Primitive,
     Properties,
     Quorum,
@@ -462,8 +464,8 @@ _TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
         AgentRef, ClusterConfig, Clone, Colocation, Constraints, Expression, FenceDevice,
-        Group, Heartbeat, HeartbeatLink, Location, Meta, Node, Operation, Order, Primitive,
-        Properties, Quorum, ResourceDefaults, Rule,
+        FenceLevel, Group, Heartbeat, HeartbeatLink, Location, Meta, Node, Operation, Order,
+        Peer, Primitive, Properties, Quorum, ResourceDefaults, Rule,
         ClusterState, FailCount, NodeState, ResourceInstance,
     )
 }

@@ -174,6 +174,9 @@ def test_power_off_kills_every_process_and_power_on_brings_the_links_back(
         healthy: Lab) -> None:
     ns = healthy.netns("n2")
     other = ns.popen(["sleep", "600"])
+    deadline = time.monotonic() + 5  # until "ip netns exec" has entered the namespace
+    while other.pid not in ns.pids() and time.monotonic() < deadline:
+        time.sleep(0.02)
     healthy.power_off("n2")
     assert not healthy.running("n2")
     assert other.wait(timeout=5) == -signal.SIGKILL
