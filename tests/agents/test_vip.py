@@ -286,7 +286,6 @@ def test_ocf_tester_passes(fresh: Lab, vip_ocf_root: Path) -> None:
     env["PATH"] = os.pathsep.join([str(vip_ocf_root / "bin"), env["PATH"]])
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     env["OCF_ROOT"] = str(vip_ocf_root)
-    env["HAFAILOVER_PYTHON"] = sys.executable  # the interpreter that has hafailover
     result = fresh.n1.run(
         ["ocf-tester", "-n", "vip-test", "-o", f"ip={SUBNETS[4][1]}", "-o", "arp_count=1",
          "-o", f"run_dir={fresh.run_dir}", str(vip_ocf_root / "resource.d" / "hafailover" / "vip")],
