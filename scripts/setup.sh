@@ -9,6 +9,8 @@ APT_PACKAGES=(
   resource-agents       # ocf:heartbeat:* agents and ocf-tester: compatibility tests
   iproute2 nftables     # namespaces, veth, bridges; loss and partitions in the lab
   haproxy varnish mariadb-server tomcat10 glusterfs-server   # the servers our agents manage
+  keepalived            # bench/failover.py measures it side by side with hafailover
+  fence-agents          # fence_* agents: their metadata and protocol are tested
   curl procps psmisc
 )
 
