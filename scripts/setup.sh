@@ -11,6 +11,7 @@ APT_PACKAGES=(
   haproxy varnish mariadb-server tomcat10 glusterfs-server   # the servers our agents manage
   keepalived            # bench/failover.py measures it side by side with hafailover
   fence-agents          # fence_* agents: their metadata and protocol are tested
+  podman runc           # fence_container and the compose clusters
   curl procps psmisc
 )
 

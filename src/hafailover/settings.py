@@ -34,3 +34,5 @@ IP_BINARY = _env("IP_BINARY", "/usr/sbin/ip")
 KEY_DIR = _env("KEY_DIR", "/etc/hafailover/keys")  # cluster.key, ca.crt, NODE.crt/.key
 STATE_FILE_NAME = "cluster-state.json"  # in STATE_DIR: the replicated state (docs/state.md)
 CONTROL_SOCKET_NAME = "control.sock"  # in RUN_DIR: hactl and the lab talk to the agent here
+# the kernel watchdog, used when it exists (else the software watchdog alone)
+WATCHDOG_DEVICE = _env("WATCHDOG_DEVICE", "/dev/watchdog")

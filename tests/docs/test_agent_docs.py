@@ -24,6 +24,8 @@ STATUS_SOURCES = [(AGENT / "status.py", "build_status"),
                   (AGENT / "status.py", "resource_tree"),
                   (AGENT / "transitions.py", "result_arrived"),
                   (AGENT / "control_service.py", "Status"),
+                  (ROOT / "src" / "hafailover" / "store" / "document.py",
+                   "fence_record_json"),
                   (AGENT / "transitions.py", "as_json"),
                   (AGENT / "events.py", "as_json")]
 

@@ -161,6 +161,8 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
         agent.events.record("command", f"{node} is shutting down: its resources move away",
                             node=node)
         return control_pb2.CommandReply(ok=True, message=f"{node}'s resources move away")
+    if request.command in ("fence", "fence-confirm"):
+        return await _fence_command(agent, request)
     if request.command == "apply-config":
         outcome = await apply_config_text(agent, request.config_yaml,
                                           request.filename or "<forwarded>")
@@ -187,6 +189,38 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
     return control_pb2.CommandReply(ok=True, message=message,
                                     consequences=agent.last_consequences,
                                     transition=driver.number + 1)
+
+
+async def _fence_command(agent: Agent,
+                         request: control_pb2.CommandRequest) -> control_pb2.CommandReply:
+    """hactl fence NODE (fence it now) and hactl fence confirm NODE (it is down)."""
+    try:
+        node = _node(agent.state.config, request.node)
+    except CommandError as exc:
+        return control_pb2.CommandReply(ok=False, message=str(exc))
+    view = agent.membership.view
+    if not view.quorate and agent.state.config.properties.no_quorum_policy != "ignore":
+        return control_pb2.CommandReply(
+            ok=False, message=f"this partition has no quorum ({view.votes} of "
+            f"{view.expected_votes} votes): it may not fence, since the other side may "
+            "be the one that keeps running")
+    if request.command == "fence-confirm":
+        if node in view.members:
+            return control_pb2.CommandReply(
+                ok=False, message=f"{node} is a member of the cluster (view {view.number}): "
+                "it is up, so it cannot be confirmed down")
+        message = await agent.fencing.confirm(node, "operator")
+        agent.driver.request()
+        return control_pb2.CommandReply(ok=True, message=message,
+                                        consequences=agent.driver.consequences())
+    if node == agent.node:
+        return control_pb2.CommandReply(
+            ok=False, message=f"{node} is the coordinator: fence it from another node "
+            "(hactl --endpoint) or stop its agent first")
+    ok, message = await agent.fencing.fence(node, reason="requested by an operator",
+                                            requested_by="operator", manual=True)
+    return control_pb2.CommandReply(ok=ok, message=message,
+                                    consequences=agent.driver.consequences() if ok else [])
 
 
 @dataclass(frozen=True)

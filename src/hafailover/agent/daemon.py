@@ -28,6 +28,7 @@ from grpc import aio
 
 from hafailover import settings
 from hafailover.agent.events import EventLog
+from hafailover.agent.fencing import FencingPolicy
 from hafailover.agent.peers import PeerError, Peers
 from hafailover.agent.replication import (
     RejectedDocumentError,
@@ -40,6 +41,7 @@ from hafailover.agent.replication import (
 from hafailover.agent.resources import LocalResources
 from hafailover.agent.transitions import TransitionDriver
 from hafailover.config.model import ClusterConfig
+from hafailover.fencing.watchdog_client import WatchdogClient
 from hafailover.log import get_logger
 from hafailover.membership.detector import DetectorEvent
 from hafailover.membership.tracker import Membership, PeerState, Probe, Publish
@@ -120,6 +122,9 @@ class Agent:
         self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
         self.resources = LocalResources(node, self.state.config, self._report)
         self.driver = TransitionDriver(self)
+        self.fencing = FencingPolicy(self)
+        self.watchdog: WatchdogClient | None = None
+        self.resources.on_change = self.arm_watchdog
         self.leaving: set[str] = set()
         self.last_consequences: list[str] = []  # nodes moving their resources away before they stop
         self.server: aio.Server | None = None
@@ -156,6 +161,7 @@ class Agent:
             loss_time_ms=round(self.config.loss_time * 1000),
             interval_ms=round(beat.interval * 1000), dead_time_ms=round(beat.dead_time * 1000),
             transport=beat.transport)
+        self._start_watchdog()
         self.spawn(self._coordinate())
         self.spawn(self._tick())
         self.spawn(self.driver.run_forever())
@@ -204,6 +210,8 @@ class Agent:
             await self.server.stop(1.0)
         await self.peers.close()
         await self.resources.close()
+        if self.watchdog is not None:
+            self.watchdog.close()
         with contextlib.suppress(FileNotFoundError):
             self.paths.control_socket.unlink()
         self.events.record("agent", f"{self.node} stopped")
@@ -270,6 +278,9 @@ class Agent:
         self.events.record("resources", "probed every resource on this node: "
                            + (", ".join(found) if found else "nothing runs here"),
                            found=found)
+        if self.membership.is_coordinator:  # the last thing the scheduler waited for
+            self.driver.resources.replace_node(self.node, self.resources.statuses())
+            self.driver.request()
         self._wake.set()
 
     def _report(self, result: peer_pb2.ActionResult) -> None:
@@ -287,8 +298,10 @@ class Agent:
             log.warning("report not delivered", coordinator=coordinator, error=str(exc))
 
     def unclean_nodes(self) -> list[str]:
-        """Peers lost without a goodbye: they may still run resources until fenced."""
-        return [p for p, s in self.membership.peers.items() if s is PeerState.LOST]
+        """Peers lost without a goodbye and not fenced since (they may still run
+        resources), and members whose stop failed."""
+        return self.fencing.unclean(
+            [p for p, s in self.membership.peers.items() if s is PeerState.LOST])
 
     def ready_to_schedule(self) -> bool:
         view = self.membership.view
@@ -304,6 +317,7 @@ class Agent:
     def _detector_event(self, event: DetectorEvent) -> None:
         if event.kind == "alive":
             self.membership.alive(event.node)
+            self.fencing.node_back(event.node)
             self.events.record("membership", f"{event.node} is online", node=event.node)
             self.spawn(self._hello(event.node))
         elif event.kind == "suspected":
@@ -316,6 +330,7 @@ class Agent:
             self.events.record("membership", event.message, node=event.node)
         elif event.kind == "restarted":
             self.membership.restarted(event.node)
+            self.fencing.node_back(event.node)
             self._compatible.pop(event.node, None)
             self.events.record("membership", event.message, node=event.node)
             self.spawn(self._hello(event.node))
@@ -337,6 +352,7 @@ class Agent:
             reply = await self.peers.probe(node, self.membership.view.number, timeout)
         except PeerError as exc:
             self.membership.probed(node, answered=False)
+            self.fencing.node_lost(node)
             self.driver.node_gone(node, clean=False)
             self.events.record(
                 "membership", f"{node} lost: no heartbeat on any link and no answer "
@@ -370,11 +386,41 @@ class Agent:
                                    "cluster until then", level="error", node=node)
                 self._wake.set()
 
+    def _start_watchdog(self) -> None:
+        timeout = self.config.properties.watchdog_timeout
+        if timeout <= 0:
+            return
+        device = settings.WATCHDOG_DEVICE if os.path.exists(settings.WATCHDOG_DEVICE) \
+            else None
+        self.watchdog = WatchdogClient()
+        self.watchdog.start(timeout, agent_pid=os.getpid(), device=device)
+        self.events.record("agent", f"watchdog armed: without this agent's pet for "
+                           f"{timeout:g}s it stops this node's resources"
+                           + (f" (kernel watchdog {device})" if device else
+                              " (software watchdog)"), timeout=timeout)
+
+    def _pet_watchdog(self) -> None:
+        """Pet while this node may keep its resources: quorate, or allowed to without
+        quorum (no-quorum-policy freeze or ignore), or running nothing."""
+        if self.watchdog is None:
+            return
+        view = self.membership.view
+        policy = self.state.config.properties.no_quorum_policy
+        if view.quorate or policy != "stop" or not self.resources.running():
+            self.watchdog.pet()
+
+    def arm_watchdog(self) -> None:
+        """Tell the watchdog what to stop if it fires: what runs here now."""
+        if self.watchdog is not None:
+            self.watchdog.arm(self.resources.stop_commands())
+
     async def _tick(self) -> None:
-        """Wake the coordinator's task every interval; re-probe peers heard only by gRPC."""
+        """Wake the coordinator's task every interval; re-probe peers heard only by gRPC;
+        pet the watchdog."""
         interval = self.config.heartbeat.interval
         while True:
             await asyncio.sleep(interval)
+            self._pet_watchdog()
             self.membership.heard_view_number(self.heartbeat.highest_view)
             now = time.monotonic()
             if now - self._last_probe_round >= self.config.heartbeat.dead_time:
@@ -424,6 +470,8 @@ class Agent:
             self.adopt_view(view)
             self.driver.resources.replace_node(self.node, self.resources.statuses())
             self.driver.request()
+            if self.state.document.fenced_nodes:
+                self.spawn(self.fencing.forget_rejoined(view.members))
         for member in view.members:
             if member != self.node and (only is None or member in only) \
                     and member not in self._in_flight:
@@ -475,6 +523,7 @@ class Agent:
             del self._silent_since[member]
             self._unconfirmed.discard(member)
             self.membership.unreachable(member)
+            self.fencing.node_lost(member)
             self.driver.node_gone(member, clean=False)
             self.events.record(
                 "membership", f"{member} lost: its heartbeats arrive but it has not answered "

@@ -22,6 +22,7 @@ from hafailover.executor.results import (
     OperationResult,
     ProbeResult,
 )
+from hafailover.fencing.watchdog_client import StopCommand
 from hafailover.v1 import peer_pb2
 
 Report = Callable[[peer_pb2.ActionResult], None]
@@ -61,6 +62,7 @@ class LocalResources:
         self.blocked: set[str] = set()
         self.probed = False
         self.orphans: dict[str, Primitive] = {}  # removed from the configuration, running
+        self.on_change: Callable[[], None] = lambda: None  # what runs here changed
         self.executor = Executor(
             ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
                             defaults=config.defaults),
@@ -109,6 +111,7 @@ class LocalResources:
                 self.executor.adopt(target.primitive, role, target.clone)
                 found.append(f"{instance} {role.value}")
         self.probed = True
+        self.on_change()
         return found
 
     def statuses(self) -> list[peer_pb2.ResourceStatus]:
@@ -141,6 +144,23 @@ class LocalResources:
                 instance = self._instance(primitive.id, copy)
                 if self.executor.role_of(instance) is not None:
                     await self.executor.stop(primitive, self.clone_instance(primitive.id, copy))
+        self.on_change()
+
+    def stop_commands(self) -> list[StopCommand]:
+        """How to stop what runs here, last started first: for the watchdog."""
+        commands = []
+        for primitive in reversed([*self.config.primitives(), *self.orphans.values()]):
+            for copy in range(self._copies(primitive.id)):
+                instance = self._instance(primitive.id, copy)
+                if self.executor.role_of(instance) is None:
+                    continue
+                try:
+                    argv, env, timeout = self.executor.command(
+                        primitive, "stop", clone=self.clone_instance(primitive.id, copy))
+                except ValueError:
+                    continue  # an agent that cannot be found cannot be run by anyone
+                commands.append(StopCommand(instance, tuple(argv), env, timeout))
+        return commands
 
     def running(self) -> list[str]:
         return [i for p in self.config.primitives() for c in range(self._copies(p.id))
@@ -170,6 +190,7 @@ class LocalResources:
                 self.orphans.pop(primitive.id, None)
         else:
             self.failed.add(instance)
+        self.on_change()
         message = result_message(result, self.executor.role_of(instance),
                                  primitive.id in self.blocked)
         message.transition = request.transition
@@ -201,6 +222,7 @@ class LocalResources:
         result = change.result
         if not result.ok:
             self.failed.add(change.instance)
+        self.on_change()
         self.report(result_message(result, self.executor.role_of(change.instance),
                                    change.resource in self.blocked))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from hafailover import __version__
 from hafailover.config.model import Group, Primitive, Resource
 from hafailover.peer.version import LOCAL
+from hafailover.store.document import fence_record_json
 
 if TYPE_CHECKING:
     from hafailover.agent.daemon import Agent
@@ -23,6 +24,7 @@ def build_status(agent: Agent) -> dict[str, Any]:
     now = time.monotonic()
     detector = agent.heartbeat.detector
     document = agent.state.document
+    unclean = set(agent.unclean_nodes())
     nodes = []
     for node in agent.state.config.nodes:
         attributes = dict(document.node_attributes.get(node.name, {}))
@@ -32,6 +34,8 @@ def build_status(agent: Agent) -> dict[str, Any]:
             "standby": attributes.get("standby") in ("on", "true"),
             "maintenance": attributes.get("maintenance") in ("on", "true"),
         }
+        entry["unclean"] = node.name in unclean
+        entry["fenced_at"] = document.fenced_nodes.get(node.name)
         if node.name == agent.node:
             entry["state"] = "online"
             entry["links"] = {link: "local" for link in detector.links}
@@ -117,6 +121,9 @@ def cluster_section(agent: Agent) -> dict[str, Any]:
              "until_moved": r.until_moved} for r in document.runtime_locations],
         "overrides": {"resource_meta": {k: dict(v) for k, v in document.resource_meta.items()},
                       "cluster_properties": dict(document.cluster_properties)},
+        "fencing": {"history": [fence_record_json(r) for r in document.fence_history[-10:]],
+                    "failing": agent.fencing.failing(),
+                    "in_progress": sorted(agent.fencing.running)},
         "transition": {"number": driver.number, "running": driver.running is not None,
                        "idle": driver.idle.is_set(), "last": driver.last_outcome,
                        "last_failed": driver.last_failed},

@@ -246,11 +246,9 @@ class TransitionDriver:
     async def _run(self, number: int, action: Action) -> bool:
         agent = self.agent
         if action.kind is ActionKind.FENCE:
-            agent.events.record(
-                "fence", f"cannot fence {action.node}: no fencing is available on this "
-                f"cluster ({action.reason}); its resources are not recovered until it "
-                "comes back", level="error", node=action.node)
-            return False
+            ok, _ = await agent.fencing.fence(action.node, reason=action.reason,
+                                              requested_by=agent.node)
+            return ok
         primitive = agent.state.config.find(action.resource or "")
         op = find_operation(primitive, action.kind.value) \
             if isinstance(primitive, Primitive) else None
@@ -302,6 +300,8 @@ class TransitionDriver:
             transition=result.transition or None)
         if not ok:
             agent.spawn(self._count_failure(result))
+            if result.action == "stop":
+                agent.fencing.stop_failed(result.node)
         if not from_transition:
             self.request()
 
@@ -330,6 +330,11 @@ class TransitionDriver:
             await agent.change(count, f"fail count of {result.resource} on {result.node}")
         except ChangeRefusedError as exc:
             log.warning("fail count not recorded", reason=str(exc))
+        self.request()
+
+    def node_fenced(self, node: str) -> None:
+        """It is down: nothing runs there any more."""
+        self.resources.forget(node)
         self.request()
 
     def node_gone(self, node: str, *, clean: bool) -> None:

@@ -111,6 +111,19 @@ class Executor:
 
     # --- running one action -----------------------------------------------------------
 
+    def command(self, primitive: Primitive, action: str, *,
+                clone: CloneInstance | None = None) -> tuple[list[str], dict[str, str], float]:
+        """The argv, environment and timeout of one action, without running it (the
+        watchdog keeps the stop commands to run when the agent cannot)."""
+        op = find_operation(primitive, action)
+        timeout = op.timeout if op is not None else self.options.default_timeout
+        resolved = resolve(primitive.agent, ocf_root=self.options.ocf_root)
+        if isinstance(resolved, Unresolved):
+            raise ValueError(f"{primitive.id}: {resolved.reason}")
+        env = build_env(primitive, action, node=self.options.node, interval=0.0,
+                        timeout=timeout, host=self._host, clone=clone)
+        return [*self.options.argv_prefix, *resolved.argv, action], env, timeout
+
     async def run(self, primitive: Primitive, action: str, *, interval: float = 0.0,
                   timeout: float | None = None, clone: CloneInstance | None = None,
                   role: Role | None = None, expected: Role | None = None,

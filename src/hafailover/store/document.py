@@ -78,6 +78,23 @@ def _freeze_attributes(
 
 
 @dataclass(frozen=True)
+class FenceRecord:
+    """One fencing attempt, kept in the state so that every node can show it."""
+
+    target: str
+    action: str  # off, reboot, confirm (an operator said the node is down)
+    ok: bool
+    devices: tuple[str, ...]  # the devices of the level that succeeded, or tried
+    message: str
+    requested_by: str  # the node (or "operator") that asked
+    reason: str
+    time: float  # seconds since the epoch, when it ended
+
+
+FENCE_HISTORY = 50  # records kept
+
+
+@dataclass(frozen=True)
 class Document:
     version: Version
     config_yaml: str  # the configuration file's text, as applied
@@ -92,6 +109,10 @@ class Document:
         default_factory=lambda: MappingProxyType({}))
     # hactl maintenance on/off (cluster-wide): property -> value, over the file's
     cluster_properties: Mapping[str, str] = field(default_factory=frozen_map)
+    fence_history: tuple[FenceRecord, ...] = ()  # oldest first, the last FENCE_HISTORY
+    # nodes known to be down since they were fenced (or confirmed down), with the time;
+    # a node leaves this list when it rejoins
+    fenced_nodes: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     @cached_property
     def digest(self) -> str:
@@ -181,6 +202,25 @@ def set_cluster_property(doc: Document, name: str, value: str | None,
         values[name] = value
     return replace(doc, version=_next_epoch(doc.version),
                    cluster_properties=frozen_map(dict(sorted(values.items()))), origin=origin)
+
+
+def record_fence(doc: Document, record: FenceRecord, origin: str) -> Document:
+    """Add a fencing attempt to the history; a success marks the node as down."""
+    history = (*doc.fence_history, record)[-FENCE_HISTORY:]
+    fenced = dict(doc.fenced_nodes)
+    if record.ok:
+        fenced[record.target] = record.time
+    return replace(doc, version=_next_update(doc.version), fence_history=history,
+                   fenced_nodes=MappingProxyType(dict(sorted(fenced.items()))), origin=origin)
+
+
+def clear_fenced(doc: Document, node: str, origin: str) -> Document:
+    """``node`` is back: it is no longer known to be down."""
+    if node not in doc.fenced_nodes:
+        return doc
+    fenced = {n: t for n, t in doc.fenced_nodes.items() if n != node}
+    return replace(doc, version=_next_update(doc.version),
+                   fenced_nodes=MappingProxyType(fenced), origin=origin)
 
 
 def effective_config(config: ClusterConfig, doc: Document) -> ClusterConfig:
@@ -384,7 +424,16 @@ def _content_json(doc: Document) -> dict[str, Any]:
         ],
         "resource_meta": {rid: dict(values) for rid, values in doc.resource_meta.items()},
         "cluster_properties": dict(doc.cluster_properties),
+        "fence_history": [fence_record_json(r) for r in doc.fence_history],
+        "fenced_nodes": dict(doc.fenced_nodes),
     }
+
+
+def fence_record_json(record: FenceRecord) -> dict[str, Any]:
+    return {"target": record.target, "action": record.action, "ok": record.ok,
+            "devices": list(record.devices), "message": record.message,
+            "requested_by": record.requested_by, "reason": record.reason,
+            "time": record.time}
 
 
 def to_json(doc: Document) -> dict[str, Any]:
@@ -548,8 +597,10 @@ def from_json(data: Mapping[str, Any]) -> Document:
     if fmt != FORMAT:
         raise DocumentError(f"format: this hafailover reads format {FORMAT}, found {fmt}")
     reader.only("format", "version", "origin", "config_yaml", "node_attributes",
-                "runtime_locations", "failures", "resource_meta", "cluster_properties")
+                "runtime_locations", "failures", "resource_meta", "cluster_properties",
+                "fence_history", "fenced_nodes")
     properties = reader.child("cluster_properties", {})
+    fenced = reader.child("fenced_nodes", {})
     return Document(
         version=_version_from_json(reader.child("version")),
         config_yaml=reader.string("config_yaml"),
@@ -561,4 +612,20 @@ def from_json(data: Mapping[str, Any]) -> Document:
         resource_meta=_node_attributes_from_json(reader.child("resource_meta", {})),
         cluster_properties=frozen_map({name: properties.string(name)
                                        for name in properties.data}),
+        fence_history=tuple(_fence_record_from_json(item)
+                            for item in reader.items("fence_history")),
+        fenced_nodes=MappingProxyType({name: fenced.number(name) for name in fenced.data}),
     )
+
+
+def _fence_record_from_json(reader: _Reader) -> FenceRecord:
+    reader.only("target", "action", "ok", "devices", "message", "requested_by", "reason",
+                "time")
+    devices = reader.raw("devices", [])
+    if not isinstance(devices, list) or not all(isinstance(d, str) for d in devices):
+        raise DocumentError(f"{reader.key('devices')}: expected a list of names")
+    return FenceRecord(target=reader.string("target"), action=reader.string("action"),
+                       ok=reader.typed("ok", bool, "true or false"), devices=tuple(devices),
+                       message=reader.string("message", ""),
+                       requested_by=reader.string("requested_by", ""),
+                       reason=reader.string("reason", ""), time=reader.number("time"))
