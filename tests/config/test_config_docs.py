@@ -10,8 +10,9 @@ import pytest
 pytestmark = pytest.mark.tier0
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "src" / "hafailover" / "config" / name
-           for name in ("loader.py", "validate.py", "yamlsource.py")]
+SOURCES = [*(ROOT / "src" / "hafailover" / "config" / name
+             for name in ("loader.py", "validate.py", "yamlsource.py")),
+           ROOT / "src" / "hafailover" / "fencing" / "checks.py"]
 
 
 def test_every_report_code_is_in_the_configuration_reference() -> None:

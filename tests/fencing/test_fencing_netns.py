@@ -198,9 +198,15 @@ def test_a_failing_fence_device_blocks_recovery_until_an_operator_confirms(lab: 
         node = lab.status(survivors[0])
         assert next(n for n in node["nodes"] if n["name"] == holder)["unclean"]
 
-        reply = command(lab.control_socket(survivors[0]), control_pb2.CommandRequest(
-            command="fence-confirm", node=holder))
-        assert reply.ok, reply.message
+        refused = command(lab.control_socket(survivors[0]), control_pb2.CommandRequest(
+            command="fence-confirm", node=survivors[1]))
+        assert not refused.ok and "it is up" in refused.message
+        confirmed = subprocess.run(
+            [sys.executable, "-m", "hafailover.cli.hactl", "fence", "confirm", holder,
+             "--force", "--wait", "30", "--socket", str(lab.control_socket(survivors[0]))],
+            check=False, capture_output=True, text=True, timeout=60)
+        assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+        assert f"{holder} is recorded as down" in confirmed.stdout
         lab.wait_until(lambda s: len(holders(s)) == 1, nodes=survivors,
                        what="recovery after the confirmation", timeout=30)
     finally:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from hafailover.agent.peers import PeerError
 from hafailover.agent.transitions import iter_primitives
-from hafailover.config.loader import load_config_text
+from hafailover.config.loader import LoadResult, load_config_text
 from hafailover.config.model import ClusterConfig, Location
 from hafailover.core.scores import INFINITY
+from hafailover.fencing.checks import check_fence_devices
 from hafailover.reports import Severity, did_you_mean
 from hafailover.store import document as doc_ops
 from hafailover.store.document import (
@@ -246,6 +247,9 @@ async def apply_config_text(agent: Agent, text: str, filename: str,
     from hafailover.agent.daemon import ChangeRefusedError
 
     result = load_config_text(text, filename)
+    if result.config is not None and result.config.fence_devices:
+        result = LoadResult(result.config, (*result.reports,
+                                            *await check_fence_devices(result.config, filename)))
     reports = json.dumps([r.as_json() for r in result.reports])
     current = agent.state.document.config_yaml
     diff = "".join(difflib.unified_diff(current.splitlines(True), text.splitlines(True),

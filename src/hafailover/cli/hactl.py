@@ -7,6 +7,7 @@ import click
 from hafailover import __version__
 from hafailover.cli.config_cmd import config
 from hafailover.cli.events_cmd import events
+from hafailover.cli.fence_cmd import fence
 from hafailover.cli.import_cmd import import_group
 from hafailover.cli.node_cmds import maintenance, standby, unstandby
 from hafailover.cli.resource_cmds import ban, cleanup, clear, move, start, stop
@@ -54,7 +55,7 @@ def _exit_codes(ctx: click.Context) -> None:
 
 
 for command in (status, move, ban, clear, start, stop, cleanup, standby, unstandby,
-                maintenance, config, events, simulate, import_group):
+                maintenance, fence, config, events, simulate, import_group):
     cli.add_command(command)
 
 

@@ -5,6 +5,7 @@ Exit codes: 0 the file is valid (warnings allowed); 1 at least one error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from typing import Any
@@ -15,14 +16,18 @@ from hafailover.cli.options import EXIT_FAILED, EXIT_OK, echo_reports, format_op
 from hafailover.config import LoadResult, load_config_bytes, load_config_file
 from hafailover.config.model import ClusterConfig
 from hafailover.config.values import describe_duration
+from hafailover.fencing.checks import check_fence_devices
 from hafailover.reports import Severity
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True, allow_dash=True))
 @format_option
+@click.option("--no-agent-checks", is_flag=True,
+              help="Do not run the fence agents' metadata action to check their parameters.")
 @click.pass_context
-def validate(ctx: click.Context, file: str, output_format: str) -> None:
+def validate(ctx: click.Context, file: str, output_format: str,
+             no_agent_checks: bool) -> None:
     """Check FILE (a cluster.yaml; '-' reads standard input) and print every problem.
 
     On success, prints what the cluster contains and how quickly a dead node is
@@ -33,6 +38,8 @@ def validate(ctx: click.Context, file: str, output_format: str) -> None:
         result = load_config_bytes(sys.stdin.buffer.read(), file)
     else:
         result = load_config_file(file)
+    if result.config is not None and result.config.fence_devices and not no_agent_checks:
+        result = with_agent_checks(result, file)
     counts = _counts(result)
     if output_format == "json":
         click.echo(json.dumps(_as_json(file, result, counts), indent=2))
@@ -40,6 +47,15 @@ def validate(ctx: click.Context, file: str, output_format: str) -> None:
         echo_reports(result.reports, "text")
         click.echo(_summary_text(file, result, counts))
     ctx.exit(EXIT_OK if result.config is not None else EXIT_FAILED)
+
+
+def with_agent_checks(result: LoadResult, file: str) -> LoadResult:
+    """The file's reports plus what the fence agents' metadata says of their devices."""
+    assert result.config is not None
+    extra = asyncio.run(check_fence_devices(result.config, file))
+    reports = (*result.reports, *extra)
+    failed = any(r.severity is Severity.ERROR for r in extra)
+    return LoadResult(None if failed else result.config, reports)
 
 
 def _counts(result: LoadResult) -> dict[str, int]:
