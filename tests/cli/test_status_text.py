@@ -88,7 +88,7 @@ def _degraded() -> dict[str, Any]:
     status = copy.deepcopy(HEALTHY)
     status["view"].update(members=["n1", "n2"], votes=2, number=4)
     status["nodes"][1].update(standby=True)
-    status["nodes"][2].update(member=False, state="lost",
+    status["nodes"][2].update(member=False, state="lost", unclean=True,
                               links={"ring0": "down", "ring1": "down"}, last_heard_ms=2606)
     cluster = status["cluster_status"]
     cluster["maintenance_mode"] = True
@@ -127,7 +127,30 @@ def _no_quorum() -> dict[str, Any]:
     return status
 
 
-CASES = {"healthy": HEALTHY, "degraded": _degraded(), "no_quorum": _no_quorum()}
+def _fencing_fails() -> dict[str, Any]:
+    status = copy.deepcopy(HEALTHY)
+    status["view"].update(members=["n1", "n3"], votes=2, number=5)
+    status["nodes"][1].update(member=False, state="lost", unclean=True,
+                              links={"ring0": "down", "ring1": "down"}, last_heard_ms=31000)
+    cluster = status["cluster_status"]
+    cluster["resources"] = [_instance("ping", "n1"), _instance("ping", "n3"),
+                            _instance("db", "n1", "Promoted")]
+    cluster["fencing"] = {
+        "history": [
+            {"target": "n3", "action": "off", "ok": True, "devices": ["ipmi-n3"],
+             "message": "n3 was fenced (off) by ipmi-n3", "requested_by": "n1",
+             "reason": "node left the cluster uncleanly", "time": NOW - 86400},
+            {"target": "n2", "action": "off", "ok": False, "devices": ["ipmi-n2"],
+             "message": "n2 could not be fenced (off): level 1: ipmi-n2 timed out after 20s",
+             "requested_by": "n1", "reason": "node left the cluster uncleanly",
+             "time": NOW - 5}],
+        "failing": {"n2": "level 1: ipmi-n2 timed out after 20s"},
+        "in_progress": []}
+    return status
+
+
+CASES = {"healthy": HEALTHY, "degraded": _degraded(), "no_quorum": _no_quorum(),
+         "fencing_fails": _fencing_fails()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -19,7 +19,8 @@ _PEER_STATES = {
     "online": "online",
     "suspected": "online, suspected (heartbeats late)",
     "probe-only": "online, probe-only (heartbeats do not arrive)",
-    "lost": "UNCLEAN (lost without a goodbye)",
+    "lost": "offline (lost without a goodbye)",
+    "incompatible": "offline (another protocol version)",
     "left": "offline (left cleanly)",
     "unknown": "offline (never heard)",
 }
@@ -48,7 +49,7 @@ def render_status(status: Doc, now: float) -> str:
     cluster = status.get("cluster_status")
     sections = [_header(status, cluster), _warnings(status, cluster, now), _nodes(status),
                 _resources(status, cluster), _failures(cluster, now),
-                _constraints(cluster, now), _events(status, now)]
+                _constraints(cluster, now), _fencing(cluster, now), _events(status, now)]
     return "\n".join(s for s in sections if s)
 
 
@@ -101,6 +102,16 @@ def _warnings(status: Doc, cluster: Doc | None, now: float) -> str:
         if cluster["failed_actions"]:
             found.append(f"{len(cluster['failed_actions'])} failed action(s): "
                          "'hactl cleanup RESOURCE' forgets them once fixed")
+        if not cluster["stonith_enabled"]:
+            found.append("fencing is disabled (stonith-enabled: false): a node that stops "
+                         "answering may keep running what is started elsewhere")
+        for node, why in sorted(cluster.get("fencing", {}).get("failing", {}).items()):
+            found.append(f"FENCING OF {node} FAILS ({why}); its resources are not "
+                         f"recovered: once it is powered off, 'hactl fence confirm {node}'")
+    unclean = [n["name"] for n in status["nodes"] if n.get("unclean")]
+    if unclean:
+        found.append(f"unclean: {', '.join(unclean)} may still run resources; they are "
+                     "recovered once fenced")
     if status["state"].get("recovering"):
         found.append("this node's saved state was damaged; it waits for a copy from the "
                      "cluster")
@@ -120,6 +131,10 @@ def _nodes(status: Doc) -> str:
         state = _PEER_STATES.get(node["state"], node["state"])
         if node["name"] == status["node"]:
             state = "online (this node)"
+        if node.get("unclean"):
+            state = f"UNCLEAN, {state}"
+        elif node.get("fenced_at") is not None and node["state"] != "online":
+            state = f"{state}, fenced"
         flags = [f for f in ("standby", "maintenance") if node[f]]
         links = ", ".join(f"{name} {health}" for name, health in node["links"].items())
         heard = node.get("last_heard_ms")
@@ -267,6 +282,19 @@ def _constraints(cluster: Doc | None, now: float) -> str:
         rows.append((item["id"], what, lasts))
     return ("Constraints from move/ban (remove with 'hactl clear RESOURCE')\n"
             + _table(rows))
+
+
+def _fencing(cluster: Doc | None, now: float) -> str:
+    history = (cluster or {}).get("fencing", {}).get("history") or []
+    if not history:
+        return ""
+    rows = [(ago(h["time"], now), h["target"],
+             ("ok" if h["ok"] else "FAILED") + f" ({h['action']}"
+             + (f" {'by' if h['ok'] else 'with'} {', '.join(h['devices'])}"
+                if h["devices"] else "") + ")",
+             f"asked by {h['requested_by']}: {h['reason']}")
+            for h in history[-RECENT_EVENTS:]]
+    return "Fencing history\n" + _table(rows)
 
 
 def _events(status: Doc, now: float) -> str:
