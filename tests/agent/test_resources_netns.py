@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hafailover.control.client import command
 from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.v1 import control_pb2
 
 pytestmark = pytest.mark.tier1
 
@@ -115,6 +118,33 @@ def test_sigterm_hands_the_resources_over_before_the_agent_exits(cluster: Lab) -
     records = cluster.log_records(holder)
     stops = [r for r in records if r.get("action") == "stop" and r.get("rc") == 0]
     assert {r["resource"] for r in stops} >= {"ip", "proxy"}
+
+
+def test_an_agent_restarted_in_maintenance_finds_its_resources_and_restarts_nothing(
+        cluster: Lab) -> None:
+    holder = web_runs_once(cluster)
+    socket = cluster.control_socket(holder)
+    assert command(socket, control_pb2.CommandRequest(
+        command="maintenance", node=holder, on=True)).ok
+    assert cluster.stop(holder) == 0  # leaves in maintenance: the resources keep running
+    others = [n for n in cluster.node_names if n != holder]
+    time.sleep(2)
+    assert holders(cluster.statuses(others), "ip") == []  # nothing started elsewhere
+    mark = len(cluster.log_records(holder))
+    cluster.start(holder)
+    formed(cluster)
+    assert command(cluster.control_socket(holder), control_pb2.CommandRequest(
+        command="maintenance", node=holder, on=False)).ok
+    time.sleep(2)
+    assert web_runs_once(cluster) == holder
+    later = cluster.log_records(holder)[mark:]
+    assert any("probed every resource" in r.get("event", "") and "ip Started" in r["event"]
+               for r in later)
+    for node in cluster.node_names:
+        records = cluster.log_records(node) if node != holder else later
+        assert not [r for r in records[-200:] if r.get("action") in ("start", "stop")
+                    and r.get("resource") in ("ip", "proxy")
+                    and r.get("timestamp", "") > later[0]["timestamp"]], node
 
 
 def test_sighup_proposes_the_edited_file_and_every_node_takes_it(cluster: Lab) -> None:

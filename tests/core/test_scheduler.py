@@ -162,6 +162,22 @@ def test_maintenance_node_resources_are_left_alone() -> None:
     assert not any(a.node == "n1" for a in t.actions)
 
 
+def test_a_node_that_left_in_maintenance_keeps_its_resources_where_they_are() -> None:
+    cfg = config([group("web", "ip", "proxy"), prim("db")])
+    st = state(cfg, [("ip", "n1"), ("proxy", "n1"), ("db", "n1")], maintenance=["n1"])
+    st = st.with_node("n1", online=False)
+    t = schedule(cfg, st)
+    assert where(t, "ip") == "n1" and where(t, "db") == "n1"
+    assert t.actions == ()
+
+
+def test_a_node_that_left_cleanly_outside_maintenance_loses_its_resources() -> None:
+    cfg = config([prim("db")])
+    st = state(cfg, [("db", "n1")]).with_node("n1", online=False)
+    t = schedule(cfg, st)
+    assert where(t, "db") in ("n2", "n3")
+
+
 def test_online_unclean_node_is_fenced_too() -> None:
     cfg = config([prim("web")])
     st = state(cfg, [("web", "n1")])

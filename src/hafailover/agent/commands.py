@@ -19,6 +19,7 @@ from hafailover.fencing.checks import check_fence_devices
 from hafailover.reports import Severity, did_you_mean
 from hafailover.store import document as doc_ops
 from hafailover.store.document import (
+    LEFT_RUNNING,
     MAINTENANCE,
     MAINTENANCE_MODE,
     STANDBY,
@@ -153,6 +154,15 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
             return reply
         except PeerError as exc:
             return control_pb2.CommandReply(ok=False, message=str(exc))
+    if request.command == "left-running":
+        node = request.node
+        try:
+            await agent.change(lambda doc: doc_ops.set_node_attribute(
+                doc, node, LEFT_RUNNING, request.resource or None, agent.node),
+                f"{node} leaves in maintenance, running {request.resource or 'nothing'}")
+        except ChangeRefusedError as exc:
+            return control_pb2.CommandReply(ok=False, message=str(exc))
+        return control_pb2.CommandReply(ok=True, message="recorded")
     if request.command == "shutdown":
         node = request.node
         if agent.state.config.node(node) is None:

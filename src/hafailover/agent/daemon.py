@@ -50,7 +50,8 @@ from hafailover.membership.view import View
 from hafailover.peer.service import check_hello_reply, version_message
 from hafailover.peer.tls import channel_credentials, server_credentials
 from hafailover.security.material import read_cluster_key
-from hafailover.store.document import Document, Version
+from hafailover.store import document as doc_ops
+from hafailover.store.document import LEFT_RUNNING, Document, Version
 from hafailover.v1 import control_pb2_grpc, peer_pb2, peer_pb2_grpc
 
 log = get_logger(__name__)
@@ -182,6 +183,18 @@ class Agent:
 
         if not self.resources.running():
             return
+        if self.in_maintenance():
+            running = self.resources.statuses()
+            reply = await run_command(self, control_pb2.CommandRequest(
+                command="left-running", node=self.node,
+                resource=",".join(f"{r.resource}:{r.role}" for r in running)))
+            self.events.record(
+                "agent", "this node is in maintenance: its resources are left running, "
+                "unmanaged (" + ", ".join(self.resources.running()) + "); they are found "
+                "again by the probes when the agent starts"
+                + ("" if reply.ok else f" (not recorded in the cluster: {reply.message})"),
+                level="warning")
+            return
         view = self.membership.view
         if view.quorate and len(view.members) > 1:
             reply = await run_command(self, control_pb2.CommandRequest(
@@ -297,6 +310,22 @@ class Agent:
         except PeerError as exc:
             log.warning("report not delivered", coordinator=coordinator, error=str(exc))
 
+    async def _forget_left_running(self, member: str) -> None:
+        """It is back and its probes said what runs there: the record is not needed."""
+        try:
+            await self.change(lambda doc: doc_ops.set_node_attribute(
+                doc, member, LEFT_RUNNING, None, self.node),
+                f"{member} is back: its probes replace what it left running")
+        except ChangeRefusedError as exc:
+            log.warning("left-running record kept", node=member, reason=str(exc))
+
+    def in_maintenance(self, node: str | None = None) -> bool:
+        """This node (or ``node``) in maintenance, or the whole cluster."""
+        document = self.state.document
+        attributes = document.node_attributes.get(node or self.node, {})
+        return (attributes.get("maintenance", "").lower() in ("on", "true")
+                or self.state.effective_config.properties.maintenance_mode)
+
     def unclean_nodes(self) -> list[str]:
         """Peers lost without a goodbye and not fenced since (they may still run
         resources), and members whose stop failed."""
@@ -326,7 +355,8 @@ class Agent:
         elif event.kind == "left":
             self.membership.left(event.node)
             self.leaving.discard(event.node)
-            self.driver.node_gone(event.node, clean=True)
+            # a node that leaves in maintenance leaves its resources running, unmanaged
+            self.driver.node_gone(event.node, clean=not self.in_maintenance(event.node))
             self.events.record("membership", event.message, node=event.node)
         elif event.kind == "restarted":
             self.membership.restarted(event.node)

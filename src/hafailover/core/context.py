@@ -2,9 +2,10 @@
 
 Built once per run from the configuration and the state snapshot. Decides which nodes
 can run resources, which must be fenced, and which reported instances are real
-(an instance on a cleanly offline node is gone; one on a node about to be fenced is
-gone once the fence completes; one on an unclean node that cannot be fenced now is
-stranded: it may still run, so it is neither stopped nor started elsewhere).
+(an instance on a cleanly offline node is gone, unless that node left in maintenance,
+which leaves its resources running unmanaged; one on a node about to be fenced is gone
+once the fence completes; one on an unclean node that cannot be fenced now is stranded:
+it may still run, so it is neither stopped nor started elsewhere).
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ def build_context(config: ClusterConfig, state: ClusterState) -> Context:
                 stranded[inst.resource].append(inst)
             continue
         if not ns.online:
+            if ns.maintenance and inst.resource in known:
+                # its agent left in maintenance and left it running, unmanaged: it is
+                # still there, and nothing starts it elsewhere
+                current[inst.resource].append(inst)
             continue
         if inst.resource not in known:
             orphans.append(inst)

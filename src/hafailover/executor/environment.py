@@ -130,8 +130,9 @@ def build_env(primitive: Primitive, action: str, *, node: str, interval: float, 
         "OCF_RESOURCE_TYPE": agent.type,
         "OCF_EXIT_REASON_PREFIX": EXIT_REASON_PREFIX,
     }
-    if host.resource_tmp:
+    if host.resource_tmp:  # state and pid files of the agents (the lab: one per node)
         env["HA_RSCTMP"] = host.resource_tmp
+        env["HA_VARRUN"] = host.resource_tmp
     if agent.provider:
         env["OCF_RESOURCE_PROVIDER"] = agent.provider
     for name, value in primitive.params.items():

@@ -41,6 +41,9 @@ FORMAT = 1  # the "format" of to_json's output; raised when the layout changes
 TRUE_VALUES = frozenset({"on", "true"})  # node attribute values that switch standby/maintenance
 STANDBY = "standby"
 TARGET_ROLE = "target-role"
+# node attribute: what a node left running when its agent stopped in maintenance,
+# "resource:Role,..." (the next coordinator must know it still runs there)
+LEFT_RUNNING = "left-running"
 MAINTENANCE_MODE = "maintenance-mode"
 MAINTENANCE = "maintenance"
 
@@ -369,11 +372,18 @@ def snapshot(
             standby=_switched_on(attributes, STANDBY),
             maintenance=_switched_on(attributes, MAINTENANCE),
             attributes=frozen_map({key: value for key, value in attributes.items()
-                                   if key not in (STANDBY, MAINTENANCE)}),
+                                   if key not in (STANDBY, MAINTENANCE, LEFT_RUNNING)}),
         ))
+    reported = tuple(resources)
+    known = {(r.resource, r.node) for r in reported}
+    left = tuple(
+        ResourceInstance(resource=rid, node=node, role=Role(role or "Started"))
+        for node, attributes in doc.node_attributes.items() if node not in online
+        for item in attributes.get(LEFT_RUNNING, "").split(",") if item
+        for rid, _, role in [item.partition(":")] if (rid, node) not in known)
     return ClusterState(
         nodes=tuple(nodes),
-        resources=tuple(resources),
+        resources=reported + left,
         failures=doc.failures,
         quorate=quorate,
         now=now,
