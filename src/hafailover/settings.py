@@ -18,6 +18,8 @@ OCF_PROVIDER = "hafailover"  # our agents live in $OCF_ROOT/resource.d/hafailove
 CONFIG_FILE = _env("CONFIG_FILE", "/etc/hafailover/cluster.yaml")
 STATE_DIR = _env("STATE_DIR", "/var/lib/hafailover")
 RUN_DIR = _env("RUN_DIR", "/run/hafailover")
+# hafailover lab: where a lab's configuration, keys, node directories and logs go
+LAB_DIR = _env("LAB_DIR", "/var/lib/hafailover-lab")
 
 # --- the executor (hafailover.executor) -----------------------------------------------
 # OCF_FUNCTIONS_DIR as the agents see it: where ocf-shellfuncs lives.

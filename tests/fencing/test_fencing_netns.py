@@ -112,7 +112,7 @@ def assert_never_two_macs(watch: ArpWatch) -> list[dict[str, Any]]:
     probes, summary = watch.stop()
     doubled = [p for p in probes if len(p["macs"]) > 1]
     assert not doubled, f"two MACs answered for the VIP: {doubled[:5]}"
-    assert summary["probes"] > 50
+    assert summary["probes"] > 20  # one every 20 ms, for the whole takeover
     return probes
 
 

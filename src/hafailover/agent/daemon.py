@@ -41,6 +41,7 @@ from hafailover.agent.replication import (
 from hafailover.agent.resources import LocalResources
 from hafailover.agent.transitions import TransitionDriver
 from hafailover.config.model import ClusterConfig
+from hafailover.executor.inprocess import warm_up
 from hafailover.fencing.watchdog_client import WatchdogClient
 from hafailover.log import get_logger
 from hafailover.membership.detector import DetectorEvent
@@ -139,6 +140,7 @@ class Agent:
         self._held_view = View(0, (), None, False, 0, 0)
         self._silent_since: dict[str, float] = {}
         self._in_flight: set[str] = set()  # members a view is being sent to
+        self._acked: dict[str, int] = {}  # member -> view acknowledged, probed and synced
         self._synchronising = asyncio.Lock()
         self._last_said: dict[str, float] = {}
 
@@ -167,6 +169,7 @@ class Agent:
         self.spawn(self._tick())
         self.spawn(self.driver.run_forever())
         self.spawn(self._probe_local())
+        self.spawn(self._warm_up())
         await self._stopping.wait()
         await self._leave(thread)
         return 0
@@ -296,6 +299,14 @@ class Agent:
             self.driver.request()
         self._wake.set()
 
+    async def _warm_up(self) -> None:
+        """Import the built-in agents now, not during the first takeover."""
+        modules = self.resources.builtin_modules()
+        try:
+            await asyncio.to_thread(warm_up, modules)
+        except Exception as exc:  # a missing package is reported when the agent runs
+            log.warning("built-in agents not preloaded", modules=modules, error=str(exc))
+
     def _report(self, result: peer_pb2.ActionResult) -> None:
         """A monitor saw a change: tell the coordinator."""
         coordinator = self.membership.view.coordinator
@@ -333,9 +344,12 @@ class Agent:
             [p for p, s in self.membership.peers.items() if s is PeerState.LOST])
 
     def ready_to_schedule(self) -> bool:
+        """As coordinator, once every member of the view has acknowledged it with its
+        probed resources and holds the winning state: never plan on half the facts."""
         view = self.membership.view
         return (view.coordinator == self.node and self.resources.probed
-                and not (self._unconfirmed & set(view.members)))
+                and all(self._acked.get(m) == view.number
+                        for m in view.members if m != self.node))
 
     # --- heartbeats and membership --------------------------------------------------------
 
@@ -545,6 +559,9 @@ class Agent:
             self._unconfirmed.add(member)  # asked again until its probes are done
         async with self._synchronising:
             await self._synchronise(member, version_of(result.have))
+        if result.probed and self.membership.view == view:
+            self._acked[member] = view.number  # its resources and state are known now
+            self.driver.request()
 
     def _member_silent(self, member: str, view: View, error: str, now: float) -> None:
         """A member heard on the heartbeat links does not answer on the peer channel."""

@@ -45,6 +45,7 @@ class FencingPolicy:
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.lost_since: dict[str, float] = {}  # monotonic time each node was lost
+        self.lost_at: dict[str, float] = {}  # the same, wall time (fence records carry it)
         self.unclean_online: set[str] = set()  # members whose stop failed
         self.retries: dict[str, Retry] = {}
         self.running: dict[str, asyncio.Future[bool]] = {}
@@ -53,10 +54,18 @@ class FencingPolicy:
 
     def node_lost(self, node: str) -> None:
         self.lost_since.setdefault(node, time.monotonic())
+        self.lost_at.setdefault(node, time.time())
 
     def node_back(self, node: str) -> None:
         self.lost_since.pop(node, None)
+        self.lost_at.pop(node, None)
         self.retries.pop(node, None)
+
+    def fenced(self, node: str) -> bool:
+        """Fenced (or confirmed down) since it was last lost: an older mark, left from
+        before it rejoined, does not count."""
+        when = self.agent.state.document.fenced_nodes.get(node)
+        return when is not None and when >= self.lost_at.get(node, 0.0)
 
     def stop_failed(self, node: str) -> None:
         """A stop failed on a member: it is in an unknown state until fenced."""
@@ -64,8 +73,7 @@ class FencingPolicy:
             self.unclean_online.add(node)
 
     def unclean(self, lost: list[str]) -> list[str]:
-        fenced = self.agent.state.document.fenced_nodes
-        return sorted({n for n in lost if n not in fenced} | self.unclean_online)
+        return sorted({n for n in lost if not self.fenced(n)} | self.unclean_online)
 
     def failing(self) -> dict[str, str]:
         return {node: retry.message for node, retry in self.retries.items()}
@@ -75,8 +83,7 @@ class FencingPolicy:
     async def fence(self, target: str, *, reason: str, requested_by: str,
                     action: str = "off", manual: bool = False) -> tuple[bool, str]:
         """Fence ``target`` once (or join an attempt already running); (ok, message)."""
-        if not manual and target in self.agent.state.document.fenced_nodes \
-                and target not in self.unclean_online:
+        if not manual and self.fenced(target) and target not in self.unclean_online:
             return True, f"{target} is already fenced"
         retry = self.retries.get(target)
         if not manual and retry is not None and time.monotonic() < retry.next_attempt:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from hafailover import settings
 from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, parent_map
 from hafailover.executor.environment import CloneInstance
 from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
 from hafailover.executor.failures import DecisionKind, FailureDecision
+from hafailover.executor.inprocess import InProcessRunner
 from hafailover.executor.ports import ExecutorGateway
 from hafailover.executor.results import (
     Discovered,
@@ -63,10 +65,17 @@ class LocalResources:
         self.probed = False
         self.orphans: dict[str, Primitive] = {}  # removed from the configuration, running
         self.on_change: Callable[[], None] = lambda: None  # what runs here changed
+        system = ExecutorGateway.system(self)
         self.executor = Executor(
             ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
                             defaults=config.defaults),
-            ExecutorGateway.system(self))
+            ExecutorGateway(clock=system.clock, coordinator=self,
+                            runner=InProcessRunner(system.runner, system.clock)))
+
+    def builtin_modules(self) -> list[str]:
+        """The modules of the built-in agents this configuration uses."""
+        return sorted({f"{settings.BUILTIN_AGENT_PACKAGE}.{p.agent.type}"
+                       for p in self.config.primitives() if p.agent.standard == "builtin"})
 
     def reconfigure(self, config: ClusterConfig) -> None:
         """A new configuration: a primitive removed from it while it runs here is kept

@@ -123,8 +123,10 @@ class TransitionDriver:
     def compute(self) -> Transition:
         agent = self.agent
         view = agent.membership.view
+        peers = agent.membership.peers
+        online = [m for m in view.members if m == agent.node or peers[m].member]
         state = doc_ops.snapshot(agent.state.document, agent.state.config,
-                                 members=view.members, unclean=agent.unclean_nodes(),
+                                 members=online, unclean=agent.unclean_nodes(),
                                  resources=self.resources.all(), quorate=view.quorate,
                                  now=time.time())
         for node in agent.leaving:

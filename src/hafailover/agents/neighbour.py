@@ -29,6 +29,14 @@ def _quiet_scapy() -> None:
     logging.getLogger("scapy.loading").setLevel(logging.ERROR)
 
 
+def load_scapy() -> None:
+    """Import the parts of scapy an announcement uses (a second or so, once)."""
+    _quiet_scapy()
+    import scapy.layers.inet6
+    import scapy.layers.l2
+    import scapy.sendrecv  # noqa: F401
+
+
 def gratuitous_arp(mac: str, ip: str) -> list[Any]:
     """Both forms, broadcast, sender = target = VIP, from ``mac``.
 

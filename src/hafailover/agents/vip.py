@@ -534,36 +534,50 @@ def run(action: str, env: Mapping[str, str], host: Host) -> Outcome:
     return validate(params, host)
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    environ = os.environ if env is None else env
-    if len(args) != 1:
-        sys.stderr.write(usage())
-        print("ocf-exit-reason:exactly one action expected", file=sys.stderr)
-        return OCF_ERR_ARGS
-    action = args[0]
+def warm_up() -> None:
+    """Import what a start imports (pyroute2, scapy), so that a takeover does not wait."""
+    from hafailover.agents import neighbour
+
+    neighbour.load_scapy()
+    SystemHost().close()
+
+
+def invoke(action: str, env: Mapping[str, str]) -> tuple[int, str, str]:
+    """One OCF action: (exit code, standard output, standard error), printing nothing.
+
+    ``main`` prints what this returns; the agent daemon calls it in a worker thread
+    (``hafailover.executor.inprocess``), which spares the interpreter's start-up on every
+    takeover.
+    """
     if action == "meta-data":
-        sys.stdout.write(metadata())
-        return OCF_SUCCESS
+        return OCF_SUCCESS, metadata(), ""
     if action == "usage":
-        sys.stdout.write(usage())
-        return OCF_SUCCESS
+        return OCF_SUCCESS, usage(), ""
     if action not in ("start", "stop", "monitor", "validate-all"):
-        sys.stderr.write(usage())
-        print(f"ocf-exit-reason:action '{action}' is not implemented", file=sys.stderr)
-        return OCF_ERR_UNIMPLEMENTED
+        return (OCF_ERR_UNIMPLEMENTED, "",
+                usage() + f"ocf-exit-reason:action '{action}' is not implemented\n")
     host = SystemHost()
     try:
-        outcome = run(action, environ, host)
+        outcome = run(action, env, host)
     except ImportError as error:
         outcome = Outcome(OCF_ERR_INSTALLED, f"a required Python package is missing: {error}")
     finally:
         host.close()
     if outcome.rc == OCF_SUCCESS:
-        print(f"INFO: {AGENT} {action}: {outcome.reason}", file=sys.stderr)
-    else:
-        print(f"ocf-exit-reason:{outcome.reason}", file=sys.stderr)
-    return outcome.rc
+        return outcome.rc, "", f"INFO: {AGENT} {action}: {outcome.reason}\n"
+    return outcome.rc, "", f"ocf-exit-reason:{outcome.reason}\n"
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        sys.stderr.write(usage())
+        print("ocf-exit-reason:exactly one action expected", file=sys.stderr)
+        return OCF_ERR_ARGS
+    rc, out, err = invoke(args[0], os.environ if env is None else env)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return rc
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from hafailover import __version__
+from hafailover.chaos.command import chaos
 from hafailover.cli.agent_cmd import agent
 from hafailover.cli.agents_cmd import agents_group
 from hafailover.cli.keygen_cmd import keygen
+from hafailover.cli.lab_cmd import lab_group
 from hafailover.cli.validate_cmd import validate
 from hafailover.log import configure_logging
 
@@ -26,6 +28,8 @@ cli.add_command(agent)
 cli.add_command(validate)
 cli.add_command(agents_group)
 cli.add_command(keygen)
+cli.add_command(lab_group)
+cli.add_command(chaos)
 
 
 def main() -> None:

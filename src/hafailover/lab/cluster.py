@@ -10,6 +10,11 @@ The lab writes the cluster configuration and the keys, starts each node's agent 
 process inside its namespace, injects faults (a killed, frozen or powered-off node, a
 link down, a partition, packet loss) and reads the agents' status and logs. It is used
 by the tier-1 tests, the benchmarks and ``hafailover lab``.
+
+Agents run in a session of their own and each one's pid is kept in ``NODE/agent.pid``,
+so another process (each ``hafailover lab`` command is one) can signal, stop and watch
+them: see ``hafailover.lab.session``. The lab has its own OCF root (``ocf/``): the
+machine's agents, plus ours from ``resource_agents/`` when the machine has none.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from hafailover import settings
+from hafailover.agents.ocf_dir import install_agents
 from hafailover.lab import faults
 from hafailover.lab.netns import (
     Netns,
@@ -50,6 +57,8 @@ NODE_HOST_BASE = 10
 HEARTBEAT_PORT = 5405
 LOG_TAIL_LINES = 40
 POLL_INTERVAL = 0.05
+PID_FILE = "agent.pid"
+OCF_DIR = "ocf"
 
 Statuses = dict[str, dict[str, Any] | None]
 
@@ -180,6 +189,7 @@ class Lab:
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.write_config()
             self._write_keys()
+            self._build_ocf_root()
             for node in self.node_names:
                 for directory in (self.state_dir(node), self.run_dir(node)):
                     directory.mkdir(parents=True, exist_ok=True)
@@ -208,6 +218,23 @@ class Lab:
         identities.append(Identity("admin", server=False))
         generate(self.key_dir, self.spec.cluster_name, identities, force=True)
 
+    def _build_ocf_root(self) -> None:
+        """``ocf/``: links to the machine's ``lib`` and providers, and our agents as
+        provider ``hafailover`` (copied from ``resource_agents/`` unless the machine has
+        them installed)."""
+        system = Path(settings.OCF_ROOT)
+        root = self.ocf_root
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "resource.d").mkdir(parents=True)
+        if (system / "lib").is_dir():
+            (root / "lib").symlink_to(system / "lib")
+        providers = system / "resource.d"
+        if providers.is_dir():
+            for provider in providers.iterdir():
+                (root / "resource.d" / provider.name).symlink_to(provider)
+        if not (root / "resource.d" / settings.OCF_PROVIDER).exists():
+            install_agents(root)
+
     def write_config(self, text: str | None = None) -> Path:
         """Write ``text``, or the configuration generated from the spec."""
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +251,8 @@ class Lab:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
         self._processes.clear()
+        for node in self.node_names:
+            self.pid_path(node).unlink(missing_ok=True)
 
     def __enter__(self) -> Lab:
         self.create()
@@ -272,7 +301,33 @@ class Lab:
         return self.node_dir(member) / "agent.log"
 
     def control_socket(self, node: str) -> Path:
-        return self.run_dir(node) / "control.sock"
+        return self.run_dir(node) / settings.CONTROL_SOCKET_NAME
+
+    def pid_path(self, node: str) -> Path:
+        return self.node_dir(node) / PID_FILE
+
+    def resource_tmp(self, node: str) -> Path:
+        """The node's own ``/run/resource-agents`` (HA_RSCTMP, HA_VARRUN)."""
+        return self.node_dir(node) / "rsctmp"
+
+    @property
+    def ocf_root(self) -> Path:
+        return self.workdir / OCF_DIR
+
+    def environment(self, member: str) -> dict[str, str]:
+        """The ``HAFAILOVER_*`` variables of a node's agent (its directories, keys,
+        configuration and OCF root), so that ``hactl`` run with them talks to it; the
+        client gets the configuration and keys only."""
+        env = {"HAFAILOVER_CONFIG_FILE": str(self.config_path),
+               "HAFAILOVER_KEY_DIR": str(self.key_dir)}
+        if self.ocf_root.is_dir():
+            env |= {"HAFAILOVER_OCF_ROOT": str(self.ocf_root),
+                    "HAFAILOVER_OCF_FUNCTIONS_DIR": str(self.ocf_root / "lib" / "heartbeat")}
+        if member != CLIENT:
+            env |= {"HAFAILOVER_STATE_DIR": str(self.state_dir(member)),
+                    "HAFAILOVER_RUN_DIR": str(self.run_dir(member)),
+                    "HAFAILOVER_RESOURCE_TMP": str(self.resource_tmp(member))}
+        return env
 
     # --- the agent process --------------------------------------------------------------
 
@@ -282,41 +337,78 @@ class Lab:
 
     def start(self, node: str, *, key_dir: Path | None = None, config: Path | None = None,
               argv: Sequence[str] | None = None) -> None:
-        """Start the agent (or ``argv`` instead) in the node's namespace, its output
-        appended to ``agent.log``."""
+        """Start the agent (or ``argv`` instead) in the node's namespace, in a session
+        of its own, its output appended to ``agent.log`` and its pid written to
+        ``agent.pid``."""
         ns = self.netns(node)
-        if self.running(node):
-            raise LabError(f"{node} already runs process {self._processes[node].pid}: "
-                           "stop or kill it first")
-        resource_tmp = self.node_dir(node) / "rsctmp"  # the node's own /run/resource-agents
-        for directory in (self.state_dir(node), self.run_dir(node), resource_tmp):
+        running = self.pid(node)
+        if running is not None:
+            raise LabError(f"{node} already runs process {running}: stop or kill it first")
+        for directory in (self.state_dir(node), self.run_dir(node), self.resource_tmp(node)):
             directory.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ,
-                   HAFAILOVER_STATE_DIR=str(self.state_dir(node)),
-                   HAFAILOVER_RUN_DIR=str(self.run_dir(node)),
-                   HAFAILOVER_RESOURCE_TMP=str(resource_tmp),
-                   HAFAILOVER_KEY_DIR=str(key_dir or self.key_dir))
+        env = dict(os.environ) | self.environment(node)
+        if key_dir is not None:
+            env["HAFAILOVER_KEY_DIR"] = str(key_dir)
         command = list(argv) if argv is not None else self.agent_command(node, config)
         with self.log_path(node).open("ab") as log:
-            self._processes[node] = ns.popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT, env=env)
+            process = ns.popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self._processes[node] = process
+        self.pid_path(node).write_text(f"{process.pid}\n")
 
     def running(self, node: str) -> bool:
-        process = self._processes.get(node)
-        return process is not None and process.poll() is None
+        return self.pid(node) is not None
 
     def pid(self, node: str) -> int | None:
-        return self._processes[node].pid if self.running(node) else None
+        """The agent's pid while it runs: of the process this object started, else the
+        one in ``agent.pid`` if that process still lives in the node's namespace."""
+        process = self._processes.get(node)
+        if process is not None:
+            return process.pid if process.poll() is None else None
+        try:
+            pid = int(self.pid_path(node).read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if self._in_namespace(pid, node) else None
+
+    def _in_namespace(self, pid: int, node: str) -> bool:
+        """The process lives (not a zombie) in the node's network namespace: a pid the
+        kernel gave to another process since is not taken for the agent."""
+        try:
+            theirs = os.stat(f"/proc/{pid}/ns/net")
+            ours = os.stat(os.path.join("/run/netns", self._namespace_name(node)))
+        except OSError:
+            return False
+        return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+
+    def _wait_gone(self, node: str, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._in_namespace(pid, node):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_INTERVAL)
+        return True
 
     def stop(self, node: str, *, timeout: float = 20.0) -> int | None:
         """SIGTERM the agent and wait; SIGKILL it after ``timeout``. The exit code
-        (negative: the signal), or None if it was never started."""
+        (negative: the signal); None if it was never started, or if it is not a child of
+        this process (its exit code is then unknown)."""
         process = self._processes.get(node)
         if process is None:
+            pid = self.pid(node)
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)  # a frozen agent could not act on it
+                    os.kill(pid, signal.SIGTERM)
+                if not self._wait_gone(node, pid, timeout):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    self._wait_gone(node, pid, 5)
+            self.pid_path(node).unlink(missing_ok=True)
             return None
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGCONT)  # a frozen agent could not act on it
+                process.send_signal(signal.SIGCONT)
                 process.terminate()
             try:
                 return process.wait(timeout=timeout)
@@ -327,9 +419,16 @@ class Lab:
     def kill(self, node: str) -> None:
         """SIGKILL the agent (its children, such as resource agents, live on)."""
         process = self._processes.get(node)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            return
+        pid = self.pid(node)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self._wait_gone(node, pid, 5)
 
     def freeze(self, node: str) -> None:
         self._signal(node, signal.SIGSTOP)
@@ -338,19 +437,38 @@ class Lab:
         self._signal(node, signal.SIGCONT)
 
     def _signal(self, node: str, sig: int) -> None:
-        if not self.running(node):
+        pid = self.pid(node)
+        if pid is None:
             raise LabError(f"{node} runs no agent: start it first")
-        self._processes[node].send_signal(sig)
+        os.kill(pid, sig)
+
+    def frozen(self, node: str) -> bool:
+        """The agent is stopped by a signal (state T in ``/proc/PID/stat``)."""
+        pid = self.pid(node)
+        if pid is None:
+            return False
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+    def signal_all(self, member: str, sig: int) -> None:
+        """Send ``sig`` to every process in the member's namespace."""
+        self.netns(member).kill_all(sig)
 
     def power_off(self, node: str) -> None:
         """Power loss: every process in the namespace dies at once and the links go
         down."""
         ns = self.netns(node)
+        pid = self.pid(node)
         ns.kill_all(signal.SIGKILL)
         process = self._processes.get(node)
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
+        elif pid is not None:
+            self._wait_gone(node, pid, 5)
         for k in range(self.spec.links):
             faults.set_link(ns, f"eth{k}", up=False)
 

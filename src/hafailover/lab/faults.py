@@ -10,6 +10,7 @@ router, while the links stay up.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from hafailover.lab.netns import Netns
@@ -77,3 +78,33 @@ def drop_randomly(ns: Netns, percent: int) -> None:
 def set_link(ns: Netns, ifname: str, *, up: bool) -> None:
     """Carrier off or on for the interface (its peer on the switch sees it too)."""
     ns.run(["ip", "link", "set", ifname, "up" if up else "down"])
+
+
+def _table(ns: Netns, table: str) -> str:
+    """The table as ``nft list`` prints it; "" when it does not exist."""
+    result = ns.run(["nft", "list", "table", "inet", table], check=False)
+    return result.stdout if result.returncode == 0 else ""
+
+
+def blocked_peers(ns: Netns) -> list[str]:
+    """The addresses ``block_peers`` cut ``ns`` off from, sorted; [] when none."""
+    text = _table(ns, PARTITION_TABLE)
+    found = set()
+    for elements in re.findall(r"elements\s*=\s*\{([^}]*)\}", text):
+        for item in elements.replace("\n", " ").split(","):
+            if item.strip():
+                found.add(ipaddress.ip_address(item.strip()))
+    return [str(a) for a in sorted(found, key=lambda a: (a.version, a))]
+
+
+def loss_percent(ns: Netns) -> int:
+    """The random loss ``drop_randomly`` set in ``ns``; 0 when none."""
+    match = re.search(r"numgen random mod 100 <= (\d+)", _table(ns, LOSS_TABLE))
+    return int(match.group(1)) + 1 if match else 0
+
+
+def link_is_up(ns: Netns, ifname: str) -> bool:
+    """The interface is administratively up (``set_link`` did not turn it off)."""
+    result = ns.run(["ip", "-o", "link", "show", ifname], check=False)
+    flags = re.search(r"<([^>]*)>", result.stdout)
+    return result.returncode == 0 and flags is not None and "UP" in flags.group(1).split(",")
