@@ -21,7 +21,7 @@ class Kind(StrEnum):
     KILL = "kill"                # SIGKILL the container; undo: start it
     PAUSE = "pause"              # freeze every process; undo: unpause (or start, if fenced)
     RESTART = "restart"          # stop (SIGTERM, a clean leave) and start again
-    DISCONNECT = "disconnect"    # take its network away; undo: connect it again
+    DISCONNECT = "disconnect"    # take its interface down; undo: up again (or start it)
     KILL_AGENT = "kill-agent"    # SIGKILL the hafailover agent inside it
     KILL_HAPROXY = "kill-haproxy"  # SIGKILL haproxy where it runs
     KILL_STORE = "kill-store"    # SIGKILL one record store instance

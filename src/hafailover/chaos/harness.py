@@ -30,6 +30,7 @@ from hafailover.chaos.faults import STORE, WEB, Fault, Kind, Step
 from hafailover.chaos.report import Report, StepResult
 
 CLIENT = "client"
+INTERFACE = "eth0"  # every container's one interface on the compose network
 POLL = 0.5
 SETTLE_S = 2.0
 
@@ -140,18 +141,21 @@ class ChaosRun:
                     found[node] = json.loads(result.stdout)
         return found
 
+    @staticmethod
+    def cluster_status(statuses: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The coordinator's view of the whole cluster (any node relays it)."""
+        for document in statuses.values():
+            if document.get("cluster_status"):
+                return dict(document["cluster_status"])
+        return {}
+
     def placement(self, statuses: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
         """resource -> nodes where it is started, as the coordinator sees it."""
-        for document in statuses.values():
-            coordinator = document.get("view", {}).get("coordinator")
-            if coordinator in statuses:
-                cluster = statuses[coordinator].get("resources", {}).get("cluster") or []
-                where: dict[str, list[str]] = {}
-                for entry in cluster:
-                    if entry.get("role") in ("Started", "Promoted") and not entry.get("failed"):
-                        where.setdefault(entry["resource"], []).append(entry["node"])
-                return where
-        return {}
+        where: dict[str, list[str]] = {}
+        for entry in self.cluster_status(statuses).get("resources") or []:
+            if entry.get("role") in ("Started", "Promoted") and not entry.get("failed"):
+                where.setdefault(entry["resource"], []).append(entry["node"])
+        return where
 
     def healthy(self) -> tuple[bool, str]:
         statuses = self.status()
@@ -165,6 +169,9 @@ class ChaosRun:
             unclean = [n["name"] for n in document.get("nodes", []) if n.get("unclean")]
             if unclean:
                 return False, f"{node} sees {', '.join(unclean)} unclean"
+        transition = self.cluster_status(statuses).get("transition") or {}
+        if transition.get("running"):
+            return False, "a transition is running"
         where = self.placement(statuses)
         web = where.get("vip", [])
         if len(web) != 1 or where.get("haproxy") != web:
@@ -239,7 +246,9 @@ class ChaosRun:
         elif kind is Kind.RESTART:
             e.cli("restart", "-t", "30", container, timeout=90)
         elif kind is Kind.DISCONNECT:
-            e.cli("network", "disconnect", e.network(), container)
+            # from inside: podman 4.3's CNI fails to tear down a connected container's
+            # network on nftables hosts, and this works the same on every engine
+            e.exec(node, "ip", "link", "set", INTERFACE, "down")
         elif kind is Kind.KILL_AGENT:
             e.exec(node, "pkill", "-KILL", "-f", "hafailover --log-format json agent")
         elif kind is Kind.KILL_HAPROXY:
@@ -256,9 +265,8 @@ class ChaosRun:
         if kind is Kind.PAUSE and state == "paused":
             e.cli("unpause", container)
             state = e.state(node)
-        if kind is Kind.DISCONNECT:
-            e.cli("network", "connect", "--ip", self.shape.nodes[node], e.network(),
-                  container)
+        if kind is Kind.DISCONNECT and state == "running":
+            e.exec(node, "ip", "link", "set", INTERFACE, "up")
         if state != "running":
             notes.append(f"{node} was {state} (fenced or stopped): started again")
             e.cli("start", container, timeout=90)
@@ -334,11 +342,7 @@ class ChaosRun:
                            f"{options.duration_s:g} s allowed")
             time.sleep(SETTLE_S)
             self.stop_client()
-            dump = self.engine.exec(CLIENT, "python", "-m", "hafailover.chaos.client",
-                                    "dump", "--vip", self.shape.vip, timeout=60, check=False)
-            if dump.returncode == 0:
-                with contextlib.suppress(ValueError):
-                    stored = json.loads(dump.stdout)
+            stored = self.read_store()
         finally:
             self.stop_client()
             if not options.keep:
@@ -346,6 +350,19 @@ class ChaosRun:
                     self.engine.compose("down", "-v", "-t", "5")
             self.engine.stop_api_service()
         return self.report(started, results, windows, stored, stopped)
+
+    def read_store(self) -> dict[str, str] | None:
+        """Every record, read through the VIP (tried for a minute)."""
+        deadline = time.monotonic() + 60
+        while True:
+            dump = self.engine.exec(CLIENT, "python", "-m", "hafailover.chaos.client",
+                                    "dump", "--vip", self.shape.vip, timeout=60, check=False)
+            if dump.returncode == 0:
+                with contextlib.suppress(ValueError):
+                    return dict(json.loads(dump.stdout))
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(1)
 
     def report(self, started: float, results: list[StepResult], windows: list[StepWindow],
                stored: dict[str, str] | None, stopped: str | None) -> Report:
