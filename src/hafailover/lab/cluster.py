@@ -473,8 +473,19 @@ class Lab:
             faults.set_link(ns, f"eth{k}", up=False)
 
     def power_on(self, node: str) -> None:
-        """The links come back; the agent is not started."""
+        """A powered-off node (a link down) boots: what a power loss wipes is gone
+        (addresses other than the node's own, such as a VIP it held, and its HA_RSCTMP),
+        then the links come back. The agent is not started. A node whose links are all
+        up is left as it is."""
         ns = self.netns(node)
+        links = [f"eth{k}" for k in range(self.spec.links)]
+        if all(faults.link_is_up(ns, link) for link in links):
+            return
+        for k in range(self.spec.links):
+            ns.run(["ip", "addr", "flush", "dev", f"eth{k}", "scope", "global"])
+            ns.run(["ip", "addr", "add", f"{self.address(node, k)}/24", "dev", f"eth{k}"])
+        shutil.rmtree(self.resource_tmp(node), ignore_errors=True)
+        self.resource_tmp(node).mkdir(parents=True, exist_ok=True)
         for k in range(self.spec.links):
             faults.set_link(ns, f"eth{k}", up=True)
 
