@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from hafailover.fencing.fencer import Fencer
 from hafailover.fencing.topology import can_fence
 from hafailover.log import get_logger
+from hafailover.membership.tracker import PeerState
 from hafailover.store import document as doc_ops
 from hafailover.store.document import FenceRecord
 
@@ -88,6 +89,10 @@ class FencingPolicy:
         retry = self.retries.get(target)
         if not manual and retry is not None and time.monotonic() < retry.next_attempt:
             return False, retry.message
+        if not manual and not await self._quorum_is_solid():
+            # not a failed fence: the next transition, on the settled membership, decides
+            return False, (f"fencing of {target} held back: this partition may be losing "
+                           "its quorum (members not heard from lately)")
         running = self.running.get(target)
         if running is not None:
             return await running, f"{target}: fencing already in progress"
@@ -117,6 +122,34 @@ class FencingPolicy:
                 f"by hand once it is powered off: hactl fence confirm {target}",
                 level="error", target=target, attempts=failures)
         return ok, message
+
+    async def _quorum_is_solid(self) -> bool:
+        """True once this partition's quorum is beyond doubt: quorate, and every other
+        member heard from within two heartbeat intervals. When a partition splits, its
+        peers are lost one by one a few milliseconds apart; a node on the losing side
+        may hold a quorate view for that moment, and must not fence a node of the
+        winning side in it. Waits at most the loss time for the doubt to clear."""
+        agent = self.agent
+        beat = agent.config.heartbeat
+        deadline = time.monotonic() + agent.config.loss_time
+        while True:
+            view = agent.membership.view
+            policy = agent.state.config.properties.no_quorum_policy
+            if not view.quorate and policy != "ignore":
+                return False
+            now = time.monotonic()
+            detector = agent.heartbeat.detector
+            peers = agent.membership.peers
+            doubtful = [m for m in view.members if m != agent.node
+                        and peers[m] is not PeerState.PROBE_ONLY  # answers its probes
+                        and ((heard := detector.last_heard(m)) is None
+                             or now - heard > 2 * beat.interval)]
+            if not doubtful:
+                return True
+            if now >= deadline:
+                log.warning("fencing held back", doubtful=doubtful, view=view.number)
+                return False
+            await asyncio.sleep(beat.interval / 2)
 
     async def _fence(self, target: str, reason: str,
                      action: str) -> tuple[bool, str, tuple[str, ...]]:
