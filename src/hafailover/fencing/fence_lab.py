@@ -138,24 +138,22 @@ def list_plugs(fmt: str) -> list[tuple[str, str]]:
     return [(m.group(1), name) for name in names if (m := pattern.fullmatch(name))]
 
 
-def run(request: Request) -> int:
+def run(request: Request) -> tuple[int, str]:
+    """Carry out one request: (exit code, what to print on standard output)."""
     fmt = request.params.get("namespace") or DEFAULT_FORMAT
     action = request.action
     if action == "metadata":
-        sys.stdout.write(metadata_xml(NAME, "Fence agent for nodes that are network "
-                                      "namespaces: off is a power loss", PARAMETERS))
-        return EXIT_OK
+        return EXIT_OK, metadata_xml(NAME, "Fence agent for nodes that are network "
+                                     "namespaces: off is a power loss", PARAMETERS)
     if action == "monitor":
         _ip("netns", "list")
-        return EXIT_OK
+        return EXIT_OK, ""
     if action == "list":
-        for plug, name in list_plugs(fmt):
-            print(f"{plug},{name}")
-        return EXIT_OK
+        return EXIT_OK, "".join(f"{plug},{name}\n" for plug, name in list_plugs(fmt))
     if action == "validate-all":
         if "{plug}" not in fmt:
             raise FenceError(f"namespace {fmt!r} has no {{plug}} in it")
-        return EXIT_OK
+        return EXIT_OK, ""
     ns = namespace_for(fmt, request.plug)
     if action == "off":
         power_off(ns)
@@ -166,12 +164,22 @@ def run(request: Request) -> int:
         power_on(ns)
     elif action == "status":
         on = is_on(ns)
-        print(f"Status: {'ON' if on else 'OFF'}")
-        return EXIT_OK if on else EXIT_OFF
+        return (EXIT_OK if on else EXIT_OFF), f"Status: {'ON' if on else 'OFF'}\n"
     else:
         raise FenceError(f"unknown action {action!r}")
-    print(f"Success: {action} {request.plug} ({ns})")
-    return EXIT_OK
+    return EXIT_OK, f"Success: {action} {request.plug} ({ns})\n"
+
+
+def invoke(stdin_text: str) -> tuple[int, str]:
+    """One request given as fence-agents' stdin lines: (exit code, output). The agent
+    daemon calls this in a worker thread, sparing an interpreter's start-up."""
+    request = read_request([], stdin_text)
+    notes = "".join(f"Parse error: ignoring {line!r}\n" for line in request.ignored)
+    try:
+        rc, out = run(request)
+    except FenceError as exc:
+        return EXIT_ERROR, notes + f"Failed: {exc}\n"
+    return rc, notes + out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,10 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in request.ignored:
         print(f"Parse error: ignoring {line!r}", file=sys.stderr)
     try:
-        return run(request)
+        rc, out = run(request)
     except FenceError as exc:
         print(f"Failed: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    sys.stdout.write(out)
+    return rc
 
 
 if __name__ == "__main__":
