@@ -6,7 +6,8 @@ printing one JSON line per record::
     {"n": 17, "t": 1795664393.93, "ok": true, "ms": 3.1, "by": "n2", "read": true}
 
 ``ok`` is the acknowledgement (HTTP 201); ``read`` whether the GET right after it
-returned the same body (null when the write was not acknowledged). ``dump`` prints every
+returned the same body: false for another body or a 404, null when the write was not
+acknowledged or the read got no answer from a store (a 503 from haproxy). ``dump`` prints every
 record the store has, as one JSON object, read through the VIP.
 
     python -m hafailover.chaos.client write --vip 10.213.7.100 --run seed7 --every 0.05
@@ -61,9 +62,14 @@ def write_one(vip: str, run: str, n: int) -> dict[str, object]:
     if line["ok"]:
         try:
             status, body = request(vip, "GET", f"/records/{record_id(run, n)}")
-            line["read"] = status == 200 and body == value
+            line["read_status"] = status
+            if status == 200:
+                line["read"] = body == value
+            elif status == 404:
+                line["read"] = False  # the store says it has no such record
+            # anything else (haproxy's 503 while no store answers): unknown, read stays None
         except (OSError, http.client.HTTPException):
-            line["read"] = None  # unknown: the VIP did not answer the read
+            pass  # unknown: the VIP did not answer the read
     return line
 
 

@@ -118,6 +118,15 @@ class ChaosRun:
         self.rng = random.Random(options.seed)
         self.run_id = f"seed{options.seed}-{int(time.time())}"
         self._streams: list[tuple[Any, threading.Thread]] = []
+        self.mac_names: dict[str, str] = {}  # every MAC a node had, for the report
+
+    def learn_macs(self) -> None:
+        for node in self.nodes:
+            if self.engine.state(node) == "running":
+                result = self.engine.exec(node, "cat", f"/sys/class/net/{INTERFACE}/address",
+                                          check=False)
+                if result.returncode == 0 and result.stdout.strip():
+                    self.mac_names[result.stdout.strip()] = node
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -180,10 +189,18 @@ class ChaosRun:
             return False, f"store on {where.get('store')}"
         return True, f"vip and haproxy on {web[0]}, store on {', '.join(where['store'])}"
 
-    def wait_healthy(self, timeout: float) -> tuple[bool, float, str]:
+    def wait_healthy(self, timeout: float, touched: tuple[str, ...] = (),
+                     notes: list[str] | None = None) -> tuple[bool, float, str]:
+        """Poll until healthy. A ``touched`` node found stopped meanwhile (fenced after
+        the undo) is started again, as an operator powers a fenced node back on."""
         started = time.monotonic()
         why = ""
         while time.monotonic() - started < timeout:
+            for node in touched:
+                if self.engine.state(node) == "exited":
+                    if notes is not None:
+                        notes.append(f"{node} was fenced after the undo: started again")
+                    self.engine.cli("start", self.engine.container(node), timeout=90)
             ok, why = self.healthy()
             if ok:
                 return True, time.monotonic() - started, why
@@ -274,7 +291,9 @@ class ChaosRun:
 
     def run_step(self, step: Step) -> tuple[StepResult, StepWindow]:
         where = self.placement(self.status())
-        applied = [(fault.kind, self.resolve(fault, where)) for fault in step.faults]
+        # service faults first: a node fault may take their container away
+        ordered = sorted(step.faults, key=lambda f: f.kind.node_level)
+        applied = [(fault.kind, self.resolve(fault, where)) for fault in ordered]
         names = [f"{kind.value} {node}" for kind, node in applied]
         self.say(f"step {step.number}: {' + '.join(names)}")
         started = time.time()
@@ -284,9 +303,11 @@ class ChaosRun:
         notes: list[str] = []
         for kind, node in applied:
             notes += self.undo(kind, node)
-        ok, after, why = self.wait_healthy(self.options.healthy_timeout_s)
+        ok, after, why = self.wait_healthy(self.options.healthy_timeout_s,
+                                           tuple(node for _, node in applied), notes)
         if not ok:
             notes.append(f"not healthy: {why}")
+        self.learn_macs()
         # the client must be served again before the next fault
         deadline = time.monotonic() + self.options.bound_s
         mark = time.time()
@@ -319,6 +340,7 @@ class ChaosRun:
             if not ok:
                 raise ChaosError(f"the cluster did not become healthy in 180 s: {why}")
             self.say(f"cluster healthy after {after:.1f} s: {why}")
+            self.learn_macs()
             self.start_client()
             deadline = time.monotonic() + 60
             while not self.recorder.acknowledged_since(0):
@@ -369,8 +391,10 @@ class ChaosRun:
         writes = self.recorder.writes
         expected = {record_id(self.run_id, w.n): record_value(self.run_id, w.n).decode()
                     for w in writes if w.ok}
-        recovery, violations = check(windows, writes, self.recorder.doubled, stored,
-                                     expected, self.options.bound_s)
+        doubled = [ArpProbe(p.t, tuple(f"{m} ({self.mac_names.get(m, '?')})" for m in p.macs))
+                   for p in self.recorder.doubled]
+        recovery, violations = check(windows, writes, doubled, stored, expected,
+                                     self.options.bound_s)
         for result in results:
             result.recovery_s = recovery.get(result.number, 0.0)
         return Report(self.options.seed, str(self.options.compose_file), self.engine.name,
