@@ -35,6 +35,7 @@ BASE=localhost/hafailover-base:$SUITE-$base_hash
 tarball=$CACHE/rootfs-$SUITE-$base_hash.tar
 if ! image_exists "$BASE"; then
   if [[ ! -s $tarball ]]; then
+    command -v debootstrap >/dev/null || { log "debootstrap is missing: apt-get install debootstrap"; exit 1; }
     mkdir -p "$CACHE"
     rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     trap 'rm -rf "$rootfs"' EXIT
@@ -46,8 +47,9 @@ if ! image_exists "$BASE"; then
     debs=$CACHE/debs
     mkdir -p "$debs"
     if ! ls "$debs"/docker.io_*.deb >/dev/null 2>&1; then
-      (cd "$debs" && apt-get download docker.io >/dev/null 2>&1) \
-        || { log "apt-get download docker.io failed (run apt-get update first)"; exit 1; }
+      (cd "$debs" && { apt-get download docker.io >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get download docker.io >/dev/null; }; }) \
+        || { log "apt-get download docker.io failed"; exit 1; }
     fi
     extract=$(mktemp -d)
     dpkg-deb -x "$(ls "$debs"/docker.io_*.deb | tail -1)" "$extract"
