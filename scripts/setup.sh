@@ -12,6 +12,7 @@ APT_PACKAGES=(
   keepalived            # bench/failover.py measures it side by side with hafailover
   fence-agents          # fence_* agents: their metadata and protocol are tested
   podman runc           # fence_container and the compose clusters
+  debootstrap           # the container image is built offline from Debian packages
   curl procps psmisc
 )
 
