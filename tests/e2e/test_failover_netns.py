@@ -271,3 +271,44 @@ def test_9_thirty_percent_loss_for_a_minute_changes_nothing(cluster: Lab) -> Non
         cluster.loss(lossy, 0)
     assert views(cluster, list(cluster.node_names)) == before, "no membership change"
     assert serving(cluster) == holder, "no failover"
+
+
+def test_10_a_configuration_that_only_adds_a_resource_leaves_the_service_untouched(
+        cluster: Lab) -> None:
+    holder = serving(cluster)
+    pids = processes(cluster, holder, "haproxy")
+    text = cluster.config_path.read_text() + """\
+  - primitive: extra
+    agent: ocf:heartbeat:Dummy
+"""
+    path = cluster.workdir / "with-extra.yaml"
+    path.write_text(text)
+    poller = cluster.netns("client").popen(
+        [sys.executable, "-m", "hafailover.lab.poll", "--url",
+         f"http://{demo.vip(cluster.spec)}/", "--every", "0.05", "--seconds", "8"],
+        stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    applied = subprocess.run(
+        [sys.executable, "-m", "hafailover.cli.hactl", "config", "apply", str(path),
+         "--force", "--wait", "30", "--socket", str(cluster.control_socket(holder))],
+        check=False, capture_output=True, text=True, timeout=60)
+    raw, _ = poller.communicate(timeout=30)
+    out = raw.decode() if isinstance(raw, bytes) else str(raw)
+    try:
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "NO ANSWER" not in out, f"the service flapped: {out}"
+        assert "did not answer for 0 ms" in out
+        assert serving(cluster) == holder
+        assert processes(cluster, holder, "haproxy") == pids, "haproxy was not restarted"
+        extra = cluster.wait_until(lambda s: len(local(s, "extra")) == 1,
+                                   what="the new resource started", timeout=20)
+        assert local(extra, "extra")
+    finally:
+        original = text.replace("""  - primitive: extra
+    agent: ocf:heartbeat:Dummy
+""", "")
+        path.write_text(original)
+        subprocess.run(
+            [sys.executable, "-m", "hafailover.cli.hactl", "config", "apply", str(path),
+             "--force", "--wait", "30", "--socket", str(cluster.control_socket(holder))],
+            check=False, capture_output=True, text=True, timeout=60)
