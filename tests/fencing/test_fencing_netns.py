@@ -256,3 +256,23 @@ def test_a_two_node_cluster_cut_in_two_keeps_exactly_one_node_with_the_vip(pair:
         probes = assert_never_two_macs(watch)
         pair.heal()
     assert probes[-1]["macs"], "the VIP answers at the end"
+
+
+def test_hactl_fence_powers_a_node_off_by_hand_and_records_who_asked(lab: Lab) -> None:
+    holder = restart_with(lab, FENCE_LAB)
+    target = next(n for n in lab.node_names if n != holder)
+    other = next(n for n in lab.node_names if n not in (holder, target))
+    fenced = subprocess.run(
+        [sys.executable, "-m", "hafailover.cli.hactl", "fence", target, "--force",
+         "--socket", str(lab.control_socket(other))],
+        check=False, capture_output=True, text=True, timeout=60)
+    try:
+        assert fenced.returncode == 0, fenced.stdout + fenced.stderr
+        time.sleep(0.5)
+        assert not lab.running(target), "fence_lab killed its agent"
+        history = lab.status(other)["cluster_status"]["fencing"]["history"]
+        assert any(h["target"] == target and h["ok"] and h["requested_by"] == "operator"
+                   for h in history)
+        assert holders(lab.statuses([holder, other])) == [holder], "the VIP did not move"
+    finally:
+        lab.power_on(target)
