@@ -24,7 +24,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.stats import figures
 
 FORM_TIMEOUT = 30.0  # seconds for the cluster to form or drop a node
 LOG_TIMEOUT = 5.0  # seconds to wait for a view event to reach the log
@@ -51,18 +51,6 @@ class Trial:
     per_survivor_ms: dict[str, float]
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def figures(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {}
-    return {"count": len(samples), "p50": percentile(samples, 50),
-            "p95": percentile(samples, 95), "max": max(samples),
-            "mean": statistics.fmean(samples)}
 
 
 def when(record: dict[str, Any]) -> float:

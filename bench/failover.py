@@ -45,7 +45,6 @@ import contextlib
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from hafailover.lab.cluster import CLIENT, Lab, LabSpec, Statuses
+from hafailover.stats import figures
 
 KEEPALIVED = "/usr/sbin/keepalived"
 HTTP_PORT = 80
@@ -134,18 +134,6 @@ asyncio.run(main())
 # --- figures ----------------------------------------------------------------------------
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def figures(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {}
-    return {"count": len(samples), "p50": percentile(samples, 50),
-            "p95": percentile(samples, 95), "max": max(samples),
-            "mean": statistics.fmean(samples)}
 
 
 # --- the client's view of the VIP -----------------------------------------------------
