@@ -358,6 +358,8 @@ class Agent:
             self.loop.call_soon_threadsafe(self._detector_event, event)
 
     def _detector_event(self, event: DetectorEvent) -> None:
+        if event.kind in ("alive", "restarted", "left"):
+            self._silent_since.pop(event.node, None)  # a new life: silence counts afresh
         if event.kind == "alive":
             self.membership.alive(event.node)
             self.fencing.node_back(event.node)
@@ -396,6 +398,7 @@ class Agent:
             reply = await self.peers.probe(node, self.membership.view.number, timeout)
         except PeerError as exc:
             self.membership.probed(node, answered=False)
+            self._silent_since.pop(node, None)
             self.fencing.node_lost(node)
             self.driver.node_gone(node, clean=False)
             self.events.record(
