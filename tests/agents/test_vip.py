@@ -273,6 +273,13 @@ def vip_ocf_root() -> Iterator[Path]:
             f'#!/bin/sh\nif [ -x "{sys.executable}" ]; then exec "{sys.executable}" "$@"; fi\n'
             'exec /usr/bin/python3 "$@"\n')
         (bin_dir / "python3").chmod(0o755)
+        # nobody must read the package too, wherever the checkout lives (a clone in a
+        # private temporary directory, say): a world-readable copy of the source
+        shutil.copytree(REPO / "src" / "hafailover", root / "python" / "hafailover",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for path in (root / "python").rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (root / "python").chmod(0o755)
         yield root
     finally:
         shutil.rmtree(root)
@@ -284,7 +291,8 @@ def test_ocf_tester_passes(fresh: Lab, vip_ocf_root: Path) -> None:
     covered above."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
     env["PATH"] = os.pathsep.join([str(vip_ocf_root / "bin"), env["PATH"]])
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(vip_ocf_root / "python"),
+                                         env.get("PYTHONPATH", "")])
     env["OCF_ROOT"] = str(vip_ocf_root)
     result = fresh.n1.run(
         ["ocf-tester", "-n", "vip-test", "-o", f"ip={SUBNETS[4][1]}", "-o", "arp_count=1",
