@@ -160,21 +160,30 @@ def replace_config(doc: Document, config_yaml: str, origin: str) -> Document:
                    origin=origin)
 
 
+def _with_entry(table: Mapping[str, Mapping[str, str]], key: str, name: str,
+                value: str | None) -> Mapping[str, Mapping[str, str]] | None:
+    """``table`` with ``table[key][name]`` set to ``value`` (None removes it, and an
+    emptied ``key`` goes too); None when that changes nothing."""
+    current = table.get(key, {})
+    if current.get(name) == value:
+        return None
+    values = {k: v for k, v in current.items() if k != name}
+    if value is not None:
+        values[name] = value
+    rows = {k: v for k, v in table.items() if k != key}
+    if values:
+        rows[key] = values
+    return _freeze_attributes(dict(sorted(rows.items())))
+
+
 def set_node_attribute(
     doc: Document, node: str, name: str, value: str | None, origin: str
 ) -> Document:
     """Set ``name`` on ``node`` to ``value``; ``None`` removes the attribute."""
-    current = doc.node_attributes.get(node, {})
-    if current.get(name) == value:
+    attributes = _with_entry(doc.node_attributes, node, name, value)
+    if attributes is None:
         return doc
-    values = {key: val for key, val in current.items() if key != name}
-    if value is not None:
-        values[name] = value
-    attributes = {key: val for key, val in doc.node_attributes.items() if key != node}
-    if values:
-        attributes[node] = values
-    return replace(doc, version=_next_update(doc.version),
-                   node_attributes=_freeze_attributes(dict(sorted(attributes.items()))),
+    return replace(doc, version=_next_update(doc.version), node_attributes=attributes,
                    origin=origin)
 
 
@@ -182,17 +191,10 @@ def set_resource_meta(doc: Document, resource: str, name: str, value: str | None
                       origin: str) -> Document:
     """Override meta-attribute ``name`` of ``resource`` (None: back to the file's value).
     A change of intent, like a move: the epoch is raised."""
-    current = doc.resource_meta.get(resource, {})
-    if current.get(name) == value:
+    meta = _with_entry(doc.resource_meta, resource, name, value)
+    if meta is None:
         return doc
-    values = {key: val for key, val in current.items() if key != name}
-    if value is not None:
-        values[name] = value
-    meta = {key: val for key, val in doc.resource_meta.items() if key != resource}
-    if values:
-        meta[resource] = values
-    return replace(doc, version=_next_epoch(doc.version),
-                   resource_meta=_freeze_attributes(dict(sorted(meta.items()))), origin=origin)
+    return replace(doc, version=_next_epoch(doc.version), resource_meta=meta, origin=origin)
 
 
 def set_cluster_property(doc: Document, name: str, value: str | None,
