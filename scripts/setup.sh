@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   pacemaker-cli-utils   # crm_simulate: the scheduler is checked against Pacemaker's
+  pacemaker-resource-agents   # ocf:pacemaker:Stateful: promotion through crm_attribute
   resource-agents       # ocf:heartbeat:* agents and ocf-tester: compatibility tests
   iproute2 nftables     # namespaces, veth, bridges; loss and partitions in the lab
   haproxy varnish mariadb-server tomcat10 glusterfs-server   # the servers our agents manage

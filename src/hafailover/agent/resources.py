@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
+
+import structlog
 
 from hafailover import settings
 from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, parent_map
+from hafailover.executor import attributes
 from hafailover.executor.environment import CloneInstance
 from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
 from hafailover.executor.failures import DecisionKind, FailureDecision
@@ -28,6 +32,7 @@ from hafailover.fencing.watchdog_client import StopCommand
 from hafailover.v1 import peer_pb2
 
 Report = Callable[[peer_pb2.ActionResult], None]
+log = structlog.get_logger(__name__)
 
 
 def clone_of(config: ClusterConfig, primitive: str) -> Clone | None:
@@ -41,8 +46,8 @@ def clone_of(config: ClusterConfig, primitive: str) -> Clone | None:
     return None
 
 
-def result_message(result: OperationResult, role: Role | None,
-                   blocked: bool = False) -> peer_pb2.ActionResult:
+def result_message(result: OperationResult, role: Role | None, blocked: bool = False,
+                   promotion_score: str = "") -> peer_pb2.ActionResult:
     output = (result.stderr.text or result.stdout.text)[-2000:]
     return peer_pb2.ActionResult(
         node=result.node, resource=result.resource, instance=result.instance,
@@ -50,13 +55,15 @@ def result_message(result: OperationResult, role: Role | None,
         status=result.status.value, exit_reason=result.exit_reason or result.reason,
         output=output, duration=result.duration, interval_ms=round(result.interval * 1000),
         severity=result.severity.value if result.severity else "",
-        role=(role or Role.STOPPED).value, block=blocked)
+        role=(role or Role.STOPPED).value, block=blocked,
+        promotion_score=promotion_score if role not in (None, Role.STOPPED) else "")
 
 
 class LocalResources:
     """Implements the executor's Coordinator protocol by reporting to the coordinator."""
 
-    def __init__(self, node: str, config: ClusterConfig, report: Report) -> None:
+    def __init__(self, node: str, config: ClusterConfig, report: Report,
+                 run_dir: Path | None = None) -> None:
         self.node = node
         self.config = config
         self.report = report
@@ -65,10 +72,20 @@ class LocalResources:
         self.probed = False
         self.orphans: dict[str, Primitive] = {}  # removed from the configuration, running
         self.on_change: Callable[[], None] = lambda: None  # what runs here changed
+        # promotion scores set by the agents (hafailover.executor.attributes)
+        run = run_dir or Path(settings.RUN_DIR)
+        self.attribute_dir = run / "attributes"
+        sbin_dir = run / "sbin"
+        try:
+            attributes.install(sbin_dir, self.attribute_dir)
+        except OSError as exc:
+            log.error("cannot install crm_attribute for the agents: promotable clones "
+                      "will not be promoted", directory=str(sbin_dir), error=str(exc))
         system = ExecutorGateway.system(self)
         self.executor = Executor(
             ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
-                            defaults=config.defaults),
+                            defaults=config.defaults, sbin_dir=str(sbin_dir),
+                            attribute_dir=str(self.attribute_dir)),
             ExecutorGateway(clock=system.clock, coordinator=self,
                             runner=InProcessRunner(system.runner, system.clock)))
 
@@ -134,8 +151,16 @@ class LocalResources:
                     continue
                 out.append(peer_pb2.ResourceStatus(
                     resource=primitive.id, role=(role or Role.STARTED).value, failed=failed,
-                    blocked=primitive.id in self.blocked))
+                    blocked=primitive.id in self.blocked,
+                    promotion_score=self.promotion_score(primitive.id)))
         return out
+
+    def promotion_score(self, rid: str) -> str:
+        """The score the agent of ``rid`` set here, if it is a promotable clone's."""
+        clone = clone_of(self.config, rid)
+        if clone is None or not clone.promotable:
+            return ""
+        return attributes.promotion_score(self.attribute_dir, rid)
 
     def _copies(self, rid: str) -> int:
         if rid in self.orphans:
@@ -201,7 +226,8 @@ class LocalResources:
             self.failed.add(instance)
         self.on_change()
         message = result_message(result, self.executor.role_of(instance),
-                                 primitive.id in self.blocked)
+                                 primitive.id in self.blocked,
+                                 self.promotion_score(primitive.id))
         message.transition = request.transition
         message.action_id = request.action_id
         return message
@@ -220,7 +246,8 @@ class LocalResources:
                 self.executor.adopt(primitive, role, clone)
             elif self.executor.role_of(instance) is not None:
                 await self.executor.forget(primitive, clone)
-        return result_message(probe.result, self.executor.role_of(instance))
+        return result_message(probe.result, self.executor.role_of(instance),
+                              promotion_score=self.promotion_score(primitive.id))
 
     # --- the executor's Coordinator protocol ----------------------------------------------
 
@@ -233,7 +260,8 @@ class LocalResources:
             self.failed.add(change.instance)
         self.on_change()
         self.report(result_message(result, self.executor.role_of(change.instance),
-                                   change.resource in self.blocked))
+                                   change.resource in self.blocked,
+                                   self.promotion_score(change.resource)))
 
     def failure_decided(self, decision: FailureDecision) -> None:
         if decision.kind is DecisionKind.BLOCK:

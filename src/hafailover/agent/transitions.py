@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 
 from hafailover.agent.peers import PeerError
 from hafailover.agent.replication import version_message
-from hafailover.config.model import Clone, Group, Location, Primitive, Resource, Role
+from hafailover.config.model import (
+    Clone,
+    Group,
+    Location,
+    Primitive,
+    Resource,
+    Role,
+    frozen_map,
+)
 from hafailover.core.scheduler import schedule
 from hafailover.core.scores import INFINITY
 from hafailover.core.state import FailCount, ResourceInstance
@@ -42,18 +50,34 @@ class ClusterResources:
 
     def __init__(self) -> None:
         self.by_node: dict[str, dict[str, ResourceInstance]] = {}
+        # node -> primitive -> the promotion score its agent set there (transient: it
+        # lives as long as the copy runs, like Pacemaker's "reboot" lifetime)
+        self.scores: dict[str, dict[str, str]] = {}
 
     def replace_node(self, node: str, statuses: Iterable[peer_pb2.ResourceStatus]) -> None:
+        listed = list(statuses)
         self.by_node[node] = {
             s.resource: ResourceInstance(resource=s.resource, node=node,
                                          role=Role(s.role) if s.role else Role.STARTED,
                                          failed=s.failed, blocked=s.blocked)
-            for s in statuses}
+            for s in listed}
+        self.scores[node] = {s.resource: s.promotion_score for s in listed
+                             if s.promotion_score}
 
     def forget(self, node: str) -> None:
         self.by_node.pop(node, None)
+        self.scores.pop(node, None)
+
+    def promotion_attributes(self, node: str) -> dict[str, str]:
+        """The node attributes ``master-<primitive>`` the scheduler promotes by."""
+        return {f"master-{rid}": score for rid, score in self.scores.get(node, {}).items()}
 
     def update(self, result: peer_pb2.ActionResult) -> None:
+        scores = self.scores.setdefault(result.node, {})
+        if result.promotion_score:
+            scores[result.resource] = result.promotion_score
+        else:
+            scores.pop(result.resource, None)
         node = self.by_node.setdefault(result.node, {})
         failed = result.status != "ok"
         role = Role(result.role) if result.role else Role.STOPPED
@@ -131,6 +155,11 @@ class TransitionDriver:
                                  now=time.time())
         for node in agent.leaving:
             state = state.with_node(node, standby=True)
+        for node_state in state.nodes:
+            scores = self.resources.promotion_attributes(node_state.name)
+            if scores:
+                merged = frozen_map({**node_state.attributes, **scores})
+                state = state.with_node(node_state.name, attributes=merged)
         return schedule(agent.state.effective_config, state)
 
     def consequences(self) -> list[str]:

@@ -113,6 +113,10 @@ class AgentEnvironment:
     functions_dir: str
     path: str
     resource_tmp: str = ""  # HA_RSCTMP for the agents' state files; "" keeps their default
+    # HA_SBIN_DIR with the crm_attribute / crm_master stand-ins, and where they keep the
+    # promotion scores (hafailover.executor.attributes); "" gives neither
+    sbin_dir: str = ""
+    attribute_dir: str = ""
 
 
 def build_env(primitive: Primitive, action: str, *, node: str, interval: float, timeout: float,
@@ -133,6 +137,9 @@ def build_env(primitive: Primitive, action: str, *, node: str, interval: float, 
     if host.resource_tmp:  # state and pid files of the agents (the lab: one per node)
         env["HA_RSCTMP"] = host.resource_tmp
         env["HA_VARRUN"] = host.resource_tmp
+    if host.sbin_dir and host.attribute_dir:
+        env["HA_SBIN_DIR"] = host.sbin_dir
+        env["HAFAILOVER_ATTRIBUTE_DIR"] = host.attribute_dir
     if agent.provider:
         env["OCF_RESOURCE_PROVIDER"] = agent.provider
     for name, value in primitive.params.items():

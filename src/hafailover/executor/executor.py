@@ -55,6 +55,8 @@ class ExecutorOptions:
     functions_dir: str = settings.OCF_FUNCTIONS_DIR
     agent_path: str = settings.AGENT_PATH
     resource_tmp: str = settings.RESOURCE_TMP
+    sbin_dir: str = ""  # see AgentEnvironment
+    attribute_dir: str = ""
     argv_prefix: tuple[str, ...] = ()  # e.g. netns_prefix("n1")
     fencing_enabled: bool = True
     start_failure_is_fatal: bool = True
@@ -102,7 +104,8 @@ class Executor:
         self.options = options
         self.gateway = gateway
         self._host = AgentEnvironment(options.ocf_root, options.functions_dir,
-                                      options.agent_path, options.resource_tmp)
+                                      options.agent_path, options.resource_tmp,
+                                      options.sbin_dir, options.attribute_dir)
         self._failures = FailTable()
         self._roles: dict[str, Role] = {}  # instance -> role after our last operation
         self._locks: dict[str, asyncio.Lock] = {}

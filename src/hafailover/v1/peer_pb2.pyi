@@ -142,7 +142,7 @@ class ActionRequest(_message.Message):
     def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., action: _Optional[str] = ..., resource: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., interval_ms: _Optional[int] = ..., copy: _Optional[int] = ..., config: _Optional[_Union[StateVersion, _Mapping]] = ...) -> None: ...
 
 class ActionResult(_message.Message):
-    __slots__ = ("transition", "action_id", "node", "resource", "action", "rc", "status", "exit_reason", "output", "duration", "interval_ms", "severity", "instance", "role", "block")
+    __slots__ = ("transition", "action_id", "node", "resource", "action", "rc", "status", "exit_reason", "output", "duration", "interval_ms", "severity", "instance", "role", "block", "promotion_score")
     TRANSITION_FIELD_NUMBER: _ClassVar[int]
     ACTION_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +158,7 @@ class ActionResult(_message.Message):
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     BLOCK_FIELD_NUMBER: _ClassVar[int]
+    PROMOTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     transition: int
     action_id: int
     node: str
@@ -173,7 +174,8 @@ class ActionResult(_message.Message):
     instance: str
     role: str
     block: bool
-    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., node: _Optional[str] = ..., resource: _Optional[str] = ..., action: _Optional[str] = ..., rc: _Optional[int] = ..., status: _Optional[str] = ..., exit_reason: _Optional[str] = ..., output: _Optional[str] = ..., duration: _Optional[float] = ..., interval_ms: _Optional[int] = ..., severity: _Optional[str] = ..., instance: _Optional[str] = ..., role: _Optional[str] = ..., block: _Optional[bool] = ...) -> None: ...
+    promotion_score: str
+    def __init__(self, transition: _Optional[int] = ..., action_id: _Optional[int] = ..., node: _Optional[str] = ..., resource: _Optional[str] = ..., action: _Optional[str] = ..., rc: _Optional[int] = ..., status: _Optional[str] = ..., exit_reason: _Optional[str] = ..., output: _Optional[str] = ..., duration: _Optional[float] = ..., interval_ms: _Optional[int] = ..., severity: _Optional[str] = ..., instance: _Optional[str] = ..., role: _Optional[str] = ..., block: _Optional[bool] = ..., promotion_score: _Optional[str] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("ok", "message")
@@ -224,16 +226,18 @@ class ViewMessage(_message.Message):
     def __init__(self, number: _Optional[int] = ..., members: _Optional[_Iterable[str]] = ..., coordinator: _Optional[str] = ..., quorate: _Optional[bool] = ..., votes: _Optional[int] = ..., expected_votes: _Optional[int] = ..., from_node: _Optional[str] = ...) -> None: ...
 
 class ResourceStatus(_message.Message):
-    __slots__ = ("resource", "role", "failed", "blocked")
+    __slots__ = ("resource", "role", "failed", "blocked", "promotion_score")
     RESOURCE_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    PROMOTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     resource: str
     role: str
     failed: bool
     blocked: bool
-    def __init__(self, resource: _Optional[str] = ..., role: _Optional[str] = ..., failed: _Optional[bool] = ..., blocked: _Optional[bool] = ...) -> None: ...
+    promotion_score: str
+    def __init__(self, resource: _Optional[str] = ..., role: _Optional[str] = ..., failed: _Optional[bool] = ..., blocked: _Optional[bool] = ..., promotion_score: _Optional[str] = ...) -> None: ...
 
 class ViewAck(_message.Message):
     __slots__ = ("accepted", "node", "view", "have", "resources", "message", "probed")
