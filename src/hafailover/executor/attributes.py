@@ -53,9 +53,11 @@ case $name in */*) echo "$(basename "$0"): bad name $name" >&2; exit 1 ;; esac
 file=$dir/$name
 case $action in
     set)
-        case $value in
-            INFINITY|+INFINITY|-INFINITY|[0-9]*|-[0-9]*|+[0-9]*) ;;
-            *) echo "$(basename "$0"): $value is not a score" >&2; exit 1 ;;
+        digits=${value#[+-]}
+        case $digits in
+            INFINITY) ;;
+            ''|*[!0-9]*|??????????*)
+                echo "$(basename "$0"): $value is not a score" >&2; exit 1 ;;
         esac
         mkdir -p "$dir" && printf '%s\n' "$value" > "$file.$$" && mv -f "$file.$$" "$file" ;;
     delete) rm -f "$file" ;;
