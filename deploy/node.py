@@ -13,6 +13,8 @@ reaps the orphans that daemonised resources leave, and exits with the agent's st
 - ``/etc/hafailover/keys/``: this node's keys, taken from ``SHARED_DIR/keys``, which the
   first node to start creates (under a lock) for the whole cluster.
 
+``progres`` does the same for the reference platform of examples/progres (progres.py).
+
 ``idle`` waits for SIGTERM: the client container, where the chaos suite runs its
 writer and ARP watcher with ``exec``.
 
@@ -152,8 +154,12 @@ def install_keys(shared: Path, config: Path, node: str) -> None:
         os.chmod(KEY_DIR / name, 0o600)
 
 
+def node_name(env: Mapping[str, str]) -> str:
+    return env.get("NODE_NAME") or socket.gethostname().split(".")[0]
+
+
 def write_files(env: Mapping[str, str]) -> str:
-    node = env.get("NODE_NAME") or socket.gethostname().split(".")[0]
+    node = node_name(env)
     nodes = parse_nodes(env.get("CLUSTER_NODES", ""))
     vip = env["CLUSTER_VIP"]
     shared = Path(env.get("SHARED_DIR", "/srv/shared"))
@@ -208,10 +214,16 @@ def main(argv: list[str]) -> int:
     role = argv[0] if argv else "node"
     if role == "idle":
         return idle()
-    if role != "node":
-        print(f"usage: node.py [node|idle], not {role!r}", file=sys.stderr)
+    if role == "node":
+        node = write_files(os.environ)
+    elif role == "progres":
+        import progres  # the reference platform (examples/progres)
+
+        node = node_name(os.environ)
+        progres.write_files(os.environ, node)
+    else:
+        print(f"usage: node.py [node|progres|idle], not {role!r}", file=sys.stderr)
         return 2
-    node = write_files(os.environ)
     return supervise(["hafailover", "--log-format", "json", "agent", "--config",
                       str(CONFIG), "--node", node])
 

@@ -9,17 +9,25 @@
 # The image is tagged with a hash of its content (Containerfile, deploy/ files, package
 # list, the wheels' contents); when an image with that tag exists nothing is built.
 #
-#   scripts/build-image.sh            # podman (default) or ENGINE=docker
+#   scripts/build-image.sh [node|progres]   # podman (default) or ENGINE=docker
+# ``node`` (the default) is the image of docker-compose.yml; ``progres`` adds varnish,
+# tomcat, MariaDB and GlusterFS for examples/progres/docker-compose.yml.
 # Prints the image name on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+FLAVOUR=${1:-node}
 ENGINE=${ENGINE:-podman}
-IMAGE=${HAFAILOVER_IMAGE:-localhost/hafailover-node}
 CACHE=${HAFAILOVER_CACHE:-/var/cache/hafailover}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 PACKAGES=python3,python3-venv,iproute2,haproxy,resource-agents,procps
+case $FLAVOUR in
+  node) ;;
+  progres) PACKAGES=$PACKAGES,curl,varnish,tomcat10,libmariadb-java,mariadb-server,mariadb-client,glusterfs-server ;;
+  *) echo "build-image: unknown flavour '$FLAVOUR' (node or progres)" >&2; exit 2 ;;
+esac
+IMAGE=${HAFAILOVER_IMAGE:-localhost/hafailover-$FLAVOUR}
 if [[ $ENGINE == podman && -z ${CONTAINERS_CONF:-} ]]; then
   export CONTAINERS_CONF=$PWD/deploy/podman-containers.conf
 fi
@@ -76,7 +84,7 @@ content=$(for w in "$wheelhouse"/*.whl; do
     *) basename "$w" ;;
   esac
 done | sort | sha256sum | cut -c1-12)
-hash=$(cat deploy/Containerfile deploy/node.py deploy/store.py | sha256sum | cut -c1-12)
+hash=$(find deploy/Containerfile deploy/*.py deploy/progres-webapp -type f | sort | xargs cat | sha256sum | cut -c1-12)
 tag=$(printf '%s\n' "$base_hash" "$content" "$hash" | sha256sum | cut -c1-12)
 
 # --- the image ---------------------------------------------------------------------------
@@ -84,7 +92,8 @@ if image_exists "$IMAGE:$tag"; then
   log "$IMAGE:$tag exists: nothing to build"
 else
   log "building $IMAGE:$tag on $BASE"
-  "$ENGINE" build -q -f deploy/Containerfile --build-arg BASE="$BASE" -t "$IMAGE:$tag" . >&2
+  "$ENGINE" build -q -f deploy/Containerfile --build-arg BASE="$BASE" \
+    --build-arg PACKAGES="${PACKAGES//,/ }" -t "$IMAGE:$tag" . >&2
 fi
 "$ENGINE" tag "$IMAGE:$tag" "$IMAGE:latest"
 log "done in $((SECONDS - started)) s"

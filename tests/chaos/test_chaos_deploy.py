@@ -28,6 +28,8 @@ def load(name: str) -> ModuleType:
 
 node = load("node")
 store = load("store")
+sys.modules["node"] = node  # progres.py imports it by that name, as in the image
+progres = load("progres")
 NODES = [("n1", "10.213.7.11"), ("n2", "10.213.7.12"), ("n3", "10.213.7.13")]
 
 
@@ -71,3 +73,57 @@ def test_the_harness_reads_nodes_vip_and_client_from_the_compose_file() -> None:
     shape = ClusterShape.from_compose(ROOT / "docker-compose.yml")
     assert shape.nodes == {"n1": "10.213.7.11", "n2": "10.213.7.12", "n3": "10.213.7.13"}
     assert shape.vip == "10.213.7.100"
+
+
+PROGRES_COMPOSE = ROOT / "examples" / "progres" / "docker-compose.yml"
+
+
+def progres_nodes() -> list[tuple[str, str]]:
+    environment = yaml.safe_load(PROGRES_COMPOSE.read_text())["services"]["lb1"]["environment"]
+    return node.parse_nodes(environment["CLUSTER_NODES"])
+
+
+def test_the_reference_platform_configuration_is_valid_with_every_constraint() -> None:
+    text = progres.cluster_yaml("progres", progres_nodes(), "10.213.8.100", "10.213.8.101",
+                                "progres-{plug}", "secret")
+    result = load_config_text(text, "cluster.yaml")
+    assert [str(r) for r in result.reports if r.severity.value == "error"] == []
+    document = yaml.safe_load(text)
+    tiers = {n["name"]: n["attributes"]["tier"] for n in document["nodes"]}
+    assert tiers == {"lb1": "lb", "lb2": "lb", "app1": "app", "app2": "app", "db1": "db",
+                     "db2": "db", "storage1": "storage", "storage2": "storage"}
+    colocations = {(c["resource"], c["with"], c.get("with-role"))
+                   for c in document["constraints"]["colocation"]}
+    assert ("db-vip", "db-clone", "Promoted") in colocations
+    orders = {(o["first"], o.get("first-action", "start"), o["then"])
+              for o in document["constraints"]["order"]}
+    assert {("varnish-clone", "start", "web"), ("db-clone", "promote", "db-vip"),
+            ("db-vip", "start", "tomcat-clone")} <= orders
+    # replicas follow the write VIP, so a new primary needs no notification
+    db = next(r for r in document["resources"] if r.get("clone") == "db-clone")
+    assert db["resource"]["params"]["primary_host"] == "10.213.8.101"
+
+
+def test_a_node_name_must_start_with_its_tier() -> None:
+    assert progres.tier_of("storage12") == "storage"
+    with pytest.raises(ValueError, match="lb, app, db, storage"):
+        progres.tier_of("web1")
+
+
+def test_each_load_balancer_prefers_its_own_varnish_and_varnish_balances_over_tomcat() -> None:
+    nodes = progres_nodes()
+    cfg = progres.haproxy_cfg("10.213.8.100", "lb2", nodes)
+    assert "bind 10.213.8.100:80" in cfg
+    assert "server local 127.0.0.1:6081 check" in cfg
+    assert "server lb1 10.213.8.11:6081 check inter 500ms fall 2 rise 2 backup" in cfg
+    assert "server lb2" not in cfg
+    vcl = progres.varnish_vcl(nodes)
+    assert '.host = "10.213.8.21"' in vcl and '.host = "10.213.8.22"' in vcl
+    assert "apps.add_backend(app1);" in vcl and "apps.add_backend(app2);" in vcl
+
+
+def test_the_harness_reads_the_reference_platform_from_its_compose_file() -> None:
+    shape = ClusterShape.from_compose(PROGRES_COMPOSE)
+    assert shape.nodes["storage2"] == "10.213.8.42"
+    assert len(shape.nodes) == 8
+    assert shape.vip == "10.213.8.100"

@@ -56,7 +56,8 @@ class ClusterShape:
             env = service.get("environment") or {}
             if isinstance(env, dict) and env.get("NODE_NAME"):
                 pairs = dict(item.split("=", 1) for item in
-                             str(env.get("CLUSTER_NODES", "")).split(",") if "=" in item)
+                             str(env.get("CLUSTER_NODES", "")).replace(" ", ",").split(",")
+                             if "=" in item)
                 nodes[str(name)] = pairs.get(str(env["NODE_NAME"]), "")
                 vip = vip or env.get("CLUSTER_VIP")
         if len(nodes) < 3 or not vip or CLIENT not in (document.get("services") or {}):
@@ -64,6 +65,18 @@ class ClusterShape:
                              "CLUSTER_NODES, CLUSTER_VIP in their environment) and a "
                              f"service {CLIENT!r}")
         return cls(dict(sorted(nodes.items())), str(vip))
+
+
+def web_and_stores_placed(roles: dict[str, dict[str, str]]) -> tuple[bool, str]:
+    """docker-compose.yml's cluster: the VIP and haproxy together, two stores."""
+    web = sorted(roles.get("vip", {}))
+    haproxy = sorted(roles.get("haproxy", {}))
+    stores = sorted(roles.get("store", {}))
+    if len(web) != 1 or haproxy != web:
+        return False, f"vip on {web}, haproxy on {haproxy}"
+    if len(stores) != 2:
+        return False, f"store on {stores}"
+    return True, f"vip and haproxy on {web[0]}, store on {', '.join(stores)}"
 
 
 @dataclass
@@ -79,6 +92,8 @@ class Options:
     healthy_timeout_s: float = 120.0
     keep: bool = False  # leave the cluster up at the end
     say: Callable[[str], None] = print
+    # whether the resources are where a healthy cluster has them: (ok, description)
+    placed: Callable[[dict[str, dict[str, str]]], tuple[bool, str]] = web_and_stores_placed
 
 
 @dataclass
@@ -158,13 +173,18 @@ class ChaosRun:
                 return dict(document["cluster_status"])
         return {}
 
-    def placement(self, statuses: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-        """resource -> nodes where it is started, as the coordinator sees it."""
-        where: dict[str, list[str]] = {}
+    def roles(self, statuses: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+        """resource -> {node: role} of its healthy instances, as the coordinator sees it."""
+        found: dict[str, dict[str, str]] = {}
         for entry in self.cluster_status(statuses).get("resources") or []:
-            if entry.get("role") in ("Started", "Promoted") and not entry.get("failed"):
-                where.setdefault(entry["resource"], []).append(entry["node"])
-        return where
+            if not entry.get("failed"):
+                found.setdefault(entry["resource"], {})[entry["node"]] = entry.get("role", "")
+        return found
+
+    def placement(self, statuses: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+        """resource -> nodes where it is started or promoted."""
+        return {resource: [n for n, role in on.items() if role in ("Started", "Promoted")]
+                for resource, on in self.roles(statuses).items()}
 
     def healthy(self) -> tuple[bool, str]:
         statuses = self.status()
@@ -181,13 +201,7 @@ class ChaosRun:
         transition = self.cluster_status(statuses).get("transition") or {}
         if transition.get("running"):
             return False, "a transition is running"
-        where = self.placement(statuses)
-        web = where.get("vip", [])
-        if len(web) != 1 or where.get("haproxy") != web:
-            return False, f"vip on {web}, haproxy on {where.get('haproxy')}"
-        if len(where.get("store", [])) != 2:
-            return False, f"store on {where.get('store')}"
-        return True, f"vip and haproxy on {web[0]}, store on {', '.join(where['store'])}"
+        return self.options.placed(self.roles(statuses))
 
     def wait_healthy(self, timeout: float, touched: tuple[str, ...] = (),
                      notes: list[str] | None = None) -> tuple[bool, float, str]:
