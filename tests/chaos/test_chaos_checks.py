@@ -13,7 +13,6 @@ from hafailover.chaos.checks import (
     Write,
     check,
     outages,
-    percentile,
 )
 from hafailover.chaos.faults import SERVICE_FAULTS, Kind, plan
 from hafailover.chaos.report import Report, StepResult
@@ -105,13 +104,6 @@ def test_a_record_that_does_not_read_back_is_a_violation() -> None:
 def test_an_unhealthy_cluster_after_the_undo_is_a_violation() -> None:
     _, violations = check([StepWindow(2, 0.0, 9.0, False, None)], [], [], {}, {}, 5.0)
     assert [v.code for v in violations] == ["not-healthy"]
-
-
-def test_percentiles_are_nearest_rank() -> None:
-    values = [float(v) for v in range(1, 21)]
-    assert percentile(values, 50) == 10.0
-    assert percentile(values, 95) == 19.0
-    assert percentile([], 50) is None
 
 
 def test_the_report_counts_faults_recovery_violations_and_lost_writes() -> None:

@@ -91,15 +91,6 @@ def step_recovery(window: StepWindow, found: Iterable[Outage]) -> Outage | None:
     return max(overlapping, key=lambda o: math.inf if o.duration is None else o.duration)
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 def _step_at(windows: Sequence[StepWindow], t: float) -> int | None:
     for window in windows:
         if window.start <= t <= window.end:

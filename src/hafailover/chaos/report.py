@@ -6,7 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hafailover.chaos.checks import Violation, percentile
+from hafailover.chaos.checks import Violation
+from hafailover.stats import percentile
 
 
 @dataclass
@@ -48,7 +49,8 @@ class Report:
 
     def recovery(self) -> dict[str, float | None]:
         values = [s.recovery_s for s in self.steps if math.isfinite(s.recovery_s)]
-        return {"p50": percentile(values, 50), "p95": percentile(values, 95),
+        return {"p50": percentile(values, 50) if values else None,
+                "p95": percentile(values, 95) if values else None,
                 "max": max((s.recovery_s for s in self.steps), default=None)}
 
     @property
