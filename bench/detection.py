@@ -24,8 +24,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -34,11 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from hafailover.lab.cluster import Lab, LabSpec, Statuses
-from hafailover.stats import figures
+from hafailover.stats import figures, saturate_cpus
 
 FORM_TIMEOUT = 30.0  # seconds for the cluster to form or drop a node
 LOG_TIMEOUT = 5.0  # seconds to wait for a view event to reach the log
-HOG = "while True: pass"
 
 
 @dataclass(frozen=True)
@@ -161,16 +158,7 @@ def hog(lab: Lab, seconds: float, processes: int) -> dict[str, Any]:
                            for n, s in before.items() if s)
     print(f"\nCPU saturation: {processes} busy loops for {seconds:g}s on "
           f"{os.cpu_count()} CPUs (heartbeat threads: {priorities})", flush=True)
-    started = time.time()
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(processes)]
-    try:
-        time.sleep(seconds)
-    finally:
-        for process in hogs:
-            process.kill()
-        for process in hogs:
-            process.wait()
-    ended = time.time()
+    started, ended = saturate_cpus(seconds, processes)
     time.sleep(1.0)  # let the last events reach the logs
     after = lab.statuses()
     per_node: dict[str, Any] = {}

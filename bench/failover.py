@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from hafailover.lab.cluster import CLIENT, Lab, LabSpec, Statuses
-from hafailover.stats import figures
+from hafailover.stats import figures, saturate_cpus
 
 KEEPALIVED = "/usr/sbin/keepalived"
 HTTP_PORT = 80
@@ -66,7 +66,6 @@ POLL_TIMEOUT = 0.100  # each request gives up after 100 ms
 STABLE = 1.0  # seconds of answers from one node, without a failure, before a trial
 SETTLE_TIMEOUT = 60.0
 IDLE_ATTEMPTS = 5
-HOG = "while True: pass"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ALL_SYSTEMS = ("hafailover", "hafailover-fast", "keepalived", "keepalived-v3")
 
@@ -606,16 +605,7 @@ class Bench:
     def hog(self, poller: Poller) -> dict[str, Any]:
         seconds, processes = self.args.hog_seconds, self.args.hog_procs
         poller.read()
-        started = time.time()
-        hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(processes)]
-        try:
-            time.sleep(seconds)
-        finally:
-            for process in hogs:
-                process.kill()
-            for process in hogs:
-                process.wait()
-        ended = time.time()
+        started, ended = saturate_cpus(seconds, processes)
         time.sleep(0.5)
         poller.read()
         answers = [a for a in poller.answers if started <= a.start <= ended]
