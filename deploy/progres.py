@@ -45,6 +45,12 @@ DB_INIT = Path("/etc/mysql/progres-init.sql")
 BRICKS = Path("/bricks")
 VOLUME = "gv0"
 TIERS = ("lb", "app", "db", "storage")
+# A commit is acknowledged once the replica has it (or after 5 s without a replica), so a
+# promoted replica has every acknowledged write; after a crash, a server starting as a
+# replica drops what it committed but never had acknowledged (MariaDB >= 10.6).
+SEMI_SYNC = ("--rpl-semi-sync-master-enabled=ON --rpl-semi-sync-slave-enabled=ON "
+             "--rpl-semi-sync-master-wait-point=AFTER_SYNC "
+             "--rpl-semi-sync-master-timeout=5000")
 APP_PORT = 8080
 VARNISH_PORT = 6081
 
@@ -156,7 +162,8 @@ resources:
         replication_password: {password}
         primary_host: {db_vip}
         node_addresses: "{db_nodes}"
-        additional_parameters: "--init-file={DB_INIT} --innodb-buffer-pool-size=32M"
+        additional_parameters: "--init-file={DB_INIT} --innodb-buffer-pool-size=32M
+          {SEMI_SYNC}"
       operations:
         - {{name: start, timeout: 120s}}
         - {{name: monitor, interval: 3s, timeout: 30s, role: Promoted}}

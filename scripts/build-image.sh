@@ -9,25 +9,19 @@
 # The image is tagged with a hash of its content (Containerfile, deploy/ files, package
 # list, the wheels' contents); when an image with that tag exists nothing is built.
 #
-#   scripts/build-image.sh [node|progres]   # podman (default) or ENGINE=docker
-# ``node`` (the default) is the image of docker-compose.yml; ``progres`` adds varnish,
-# tomcat, MariaDB and GlusterFS for examples/progres/docker-compose.yml.
-# Prints the image name on its last line.
+#   scripts/build-image.sh            # podman (default) or ENGINE=docker
+# One image serves both compose files (docker-compose.yml, examples/progres/), so one
+# debootstrap serves both. Prints the image name on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FLAVOUR=${1:-node}
 ENGINE=${ENGINE:-podman}
+IMAGE=${HAFAILOVER_IMAGE:-localhost/hafailover-node}
 CACHE=${HAFAILOVER_CACHE:-/var/cache/hafailover}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
-PACKAGES=python3,python3-venv,iproute2,haproxy,resource-agents,procps
-case $FLAVOUR in
-  node) ;;
-  progres) PACKAGES=$PACKAGES,curl,varnish,tomcat10,libmariadb-java,mariadb-server,mariadb-client,glusterfs-server ;;
-  *) echo "build-image: unknown flavour '$FLAVOUR' (node or progres)" >&2; exit 2 ;;
-esac
-IMAGE=${HAFAILOVER_IMAGE:-localhost/hafailover-$FLAVOUR}
+# keep in step with PACKAGES in deploy/Containerfile
+PACKAGES=python3,python3-venv,iproute2,procps,curl,resource-agents,haproxy,varnish,tomcat10,libmariadb-java,mariadb-server,mariadb-client,glusterfs-server
 if [[ $ENGINE == podman && -z ${CONTAINERS_CONF:-} ]]; then
   export CONTAINERS_CONF=$PWD/deploy/podman-containers.conf
 fi
@@ -92,8 +86,7 @@ if image_exists "$IMAGE:$tag"; then
   log "$IMAGE:$tag exists: nothing to build"
 else
   log "building $IMAGE:$tag on $BASE"
-  "$ENGINE" build -q -f deploy/Containerfile --build-arg BASE="$BASE" \
-    --build-arg PACKAGES="${PACKAGES//,/ }" -t "$IMAGE:$tag" . >&2
+  "$ENGINE" build -q -f deploy/Containerfile --build-arg BASE="$BASE" -t "$IMAGE:$tag" . >&2
 fi
 "$ENGINE" tag "$IMAGE:$tag" "$IMAGE:latest"
 log "done in $((SECONDS - started)) s"
