@@ -56,12 +56,8 @@ def _open_lab(name: str, module: str, workdir: Path) -> Iterator[Lab]:
                    dead_time=f"{round(DEAD_TIME * 1000)}ms", extra_yaml=PROPERTIES,
                    subnet=shape.subnet + (5 if tag == "s" else 0), nodes=shape.nodes,
                    links=shape.links, transport=shape.transport)
-    with Lab(spec, workdir) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, workdir) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 def _module_name(request: pytest.FixtureRequest) -> str:
@@ -91,9 +87,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The lab named by the parameter, formed with every node; faults removed after."""
     lab: Lab = request.getfixturevalue(f"{request.param}_lab")
     remove_faults(lab)
-    for node in lab.node_names:
-        if not lab.running(node):
-            lab.start(node)
+    lab.start_stopped()
     wait_formed(lab, what="the whole cluster formed before the test")
     yield lab
     remove_faults(lab)

@@ -68,20 +68,15 @@ def lab(request: pytest.FixtureRequest,
     spec = LabSpec(prefix="tbp" if transport == "multicast" else "tbpu", nodes=3,
                    transport=transport, subnet=110 if transport == "multicast" else 112,
                    extra_yaml="properties: {stonith-enabled: false}\n")
-    with Lab(spec, tmp_path_factory.mktemp(f"bad-packets-{transport}")) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    workdir = tmp_path_factory.mktemp(f"bad-packets-{transport}")
+    with Lab(spec, workdir) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 @pytest.fixture
 def formed(lab: Lab) -> Statuses:
     """Every agent runs and holds the same view of all three nodes."""
-    for node in lab.node_names:
-        if not lab.running(node):
-            lab.start(node)
+    lab.start_stopped()
     names = list(lab.node_names)
 
     def one_view(statuses: Statuses) -> bool:

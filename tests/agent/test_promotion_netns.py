@@ -116,20 +116,14 @@ class Watch:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     spec = LabSpec(prefix="tprm", subnet=194, extra_yaml=RESOURCES)
-    with Lab(spec, tmp_path_factory.mktemp("promotion")) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, tmp_path_factory.mktemp("promotion")) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 @pytest.fixture()
 def cluster(lab: Lab) -> Lab:
     lab.heal()
-    for node in lab.node_names:
-        if not lab.running(node):
-            lab.start(node)
+    lab.start_stopped()
     one_promoted(lab, list(lab.node_names), timeout=30)
     return lab
 

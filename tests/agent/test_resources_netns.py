@@ -70,20 +70,14 @@ def web_runs_once(lab: Lab, nodes: list[str] | None = None) -> str:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     spec = LabSpec(prefix="tres", subnet=100, extra_yaml=RESOURCES)
-    with Lab(spec, tmp_path_factory.mktemp("resources")) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, tmp_path_factory.mktemp("resources")) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 @pytest.fixture()
 def cluster(lab: Lab) -> Lab:
     lab.heal()
-    for node in lab.node_names:
-        if not lab.running(node):
-            lab.start(node)
+    lab.start_stopped()
     formed(lab)
     web_runs_once(lab)
     return lab

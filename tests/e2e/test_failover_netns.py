@@ -105,12 +105,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = LabSpec(prefix=PREFIX, subnet=SUBNET)
     spec = LabSpec(prefix=PREFIX, subnet=SUBNET, extra_yaml=demo.extra_yaml(base, workdir))
     (workdir / demo.HAPROXY_FILE).write_text(demo.haproxy_config(spec))
-    with Lab(spec, workdir) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, workdir) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 @pytest.fixture()

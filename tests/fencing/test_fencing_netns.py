@@ -227,12 +227,8 @@ fencing:
     - {id: lab-power, agent: fence_lab, params: {namespace: "tf2-{plug}"}, timeout: 20s}
 """
     spec = LabSpec(prefix="tf2", nodes=2, subnet=PAIR_SUBNET, extra_yaml=extra)
-    with Lab(spec, tmp_path_factory.mktemp("pair")) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, tmp_path_factory.mktemp("pair")) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 def test_a_two_node_cluster_cut_in_two_keeps_exactly_one_node_with_the_vip(pair: Lab) -> None:

@@ -106,20 +106,14 @@ def settled(lab: Lab) -> str:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     spec = LabSpec(prefix="thc", subnet=110, extra_yaml=RESOURCES)
-    with Lab(spec, tmp_path_factory.mktemp("hactl")) as lab:
-        for node in lab.node_names:
-            lab.start(node)
+    with Lab(spec, tmp_path_factory.mktemp("hactl")) as lab, lab.agents_running():
         yield lab
-        for node in lab.node_names:
-            lab.stop(node)
 
 
 @pytest.fixture()
 def cluster(lab: Lab) -> Lab:
     lab.heal()
-    for node in lab.node_names:
-        if not lab.running(node):
-            lab.start(node)
+    lab.start_stopped()
     lab.wait_until(lambda s: all(x is not None and len(x["view"]["members"]) == 3
                                  for x in s.values()), what="every node a member", timeout=25)
     settled(lab)

@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,6 +358,21 @@ class Lab:
 
     def running(self, node: str) -> bool:
         return self.pid(node) is not None
+
+    def start_stopped(self) -> None:
+        """Start the agent of every node where none runs (after a test killed some)."""
+        for node in self.node_names:
+            if not self.running(node):
+                self.start(node)
+
+    @contextlib.contextmanager
+    def agents_running(self) -> Iterator[Lab]:
+        """Every node's agent for the time of the block (a test module's cluster), then
+        stopped as an operator would."""
+        self.start_stopped()
+        yield self
+        for node in self.node_names:
+            self.stop(node)
 
     def pid(self, node: str) -> int | None:
         """The agent's pid while it runs: of the process this object started, else the
