@@ -58,10 +58,9 @@ def parse_nodes(text: str) -> list[tuple[str, str]]:
     return nodes
 
 
-def cluster_yaml(name: str, nodes: list[tuple[str, str]], vip: str, fence_container: str,
-                 store_dir: str, store_port: int) -> str:
-    node_lines = "\n".join(f"  - {{name: {n}, addresses: {{ring0: {a}}}}}" for n, a in nodes)
-    store_cmd = f"{STORE_SCRIPT} --port {store_port} --dir {store_dir}"
+def cluster_head(name: str, node_lines: str, fence_container: str) -> str:
+    """What both compose clusters share, up to ``resources:``: multicast heartbeats,
+    fencing through the container engine, the resource defaults."""
     return f"""\
 cluster: {{name: {name}}}
 nodes:
@@ -85,6 +84,12 @@ resource-defaults:
   migration-threshold: 3
   failure-timeout: 60s
 resources:
+"""
+
+
+def web_group(vip: str, haproxy_cfg: Path) -> str:
+    """The group ``web``: the VIP and haproxy (configured by ``haproxy_cfg``) on it."""
+    return f"""\
   - group: web
     members:
       - primitive: vip
@@ -94,9 +99,17 @@ resources:
           - {{name: monitor, interval: 2s, timeout: 10s}}
       - primitive: haproxy
         agent: ocf:hafailover:haproxy
-        params: {{config: {HAPROXY_CFG}, grace: "2"}}
+        params: {{config: {haproxy_cfg}, grace: "2"}}
         operations:
           - {{name: monitor, interval: 2s, timeout: 10s}}
+"""
+
+
+def cluster_yaml(name: str, nodes: list[tuple[str, str]], vip: str, fence_container: str,
+                 store_dir: str, store_port: int) -> str:
+    node_lines = "\n".join(f"  - {{name: {n}, addresses: {{ring0: {a}}}}}" for n, a in nodes)
+    store_cmd = f"{STORE_SCRIPT} --port {store_port} --dir {store_dir}"
+    return cluster_head(name, node_lines, fence_container) + web_group(vip, HAPROXY_CFG) + f"""\
   - clone: store-clone
     clone-max: 2
     resource:

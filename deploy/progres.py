@@ -31,9 +31,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from node import HEARTBEAT_GROUP, install_keys, parse_nodes
+from node import CONFIG, cluster_head, install_keys, parse_nodes, web_group
 
-CONFIG = Path("/etc/hafailover/cluster.yaml")
 HAPROXY_CFG = Path("/etc/haproxy/progres.cfg")
 VARNISH_VCL = Path("/etc/varnish/progres.vcl")
 CATALINA_BASE = Path("/srv/tomcat")
@@ -90,42 +89,9 @@ def cluster_yaml(name: str, nodes: list[tuple[str, str]], vip: str, db_vip: str,
     locations = "".join(only_on(resource, tier) for resource, tier in (
         ("web", "lb"), ("varnish-clone", "lb"), ("tomcat-clone", "app"),
         ("db-clone", "db"), ("db-vip", "db"), ("gluster-clone", "storage")))
-    return f"""\
-cluster: {{name: {name}}}
-nodes:
-{node_lines}
-heartbeat:
-  interval: 100ms
-  dead-time: 1s
-  transport: multicast
-  links:
-    - {{name: ring0, multicast-group: {HEARTBEAT_GROUP}, port: 5405}}
-peer: {{probe-timeout: 500ms}}
-properties:
-  stonith-enabled: true
-  no-quorum-policy: stop
-fencing:
-  devices:
-    - {{id: engine, agent: fence_container, timeout: 30s,
-       params: {{runtime: docker, container: "{fence_container}"}}}}
-resource-defaults:
-  resource-stickiness: 100
-  migration-threshold: 3
-  failure-timeout: 60s
-resources:
-  # the load balancers: the VIP with haproxy on it, varnish under both
-  - group: web
-    members:
-      - primitive: vip
-        agent: builtin:vip
-        params: {{ip: {vip}}}
-        operations:
-          - {{name: monitor, interval: 2s, timeout: 10s}}
-      - primitive: haproxy
-        agent: ocf:hafailover:haproxy
-        params: {{config: {HAPROXY_CFG}, grace: "2"}}
-        operations:
-          - {{name: monitor, interval: 2s, timeout: 10s}}
+    return (cluster_head(name, node_lines, fence_container)
+            + "  # the load balancers: the VIP with haproxy on it, varnish under both\n"
+            + web_group(vip, HAPROXY_CFG) + f"""\
   - clone: varnish-clone
     clone-max: 2
     resource:
@@ -198,7 +164,7 @@ constraints:
     # Optional: the application reconnects by itself when the primary moves, so a
     # database failover does not restart tomcat; on a cold start tomcat waits for it
     - {{first: db-vip, then: tomcat-clone, kind: Optional}}
-"""
+""")
 
 
 def haproxy_cfg(vip: str, node: str, nodes: list[tuple[str, str]]) -> str:
