@@ -15,7 +15,7 @@ from pathlib import Path
 import structlog
 
 from hafailover import settings
-from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, parent_map
+from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, iter_tree
 from hafailover.executor import attributes
 from hafailover.executor.environment import CloneInstance
 from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
@@ -35,15 +35,15 @@ Report = Callable[[peer_pb2.ActionResult], None]
 log = structlog.get_logger(__name__)
 
 
-def clone_of(config: ClusterConfig, primitive: str) -> Clone | None:
-    parents = parent_map(config)
-    parent = parents.get(primitive)
-    while parent is not None:
-        resource = config.find(parent)
+def clones_by_primitive(config: ClusterConfig) -> dict[str, Clone]:
+    """Primitive id -> the clone it is a copy of (directly, or as a cloned group's member)."""
+    found: dict[str, Clone] = {}
+    for resource in config.iter_resources():
         if isinstance(resource, Clone):
-            return resource
-        parent = parents.get(parent)
-    return None
+            for inner in iter_tree(resource):
+                if isinstance(inner, Primitive):
+                    found[inner.id] = resource
+    return found
 
 
 def result_message(result: OperationResult, role: Role | None, blocked: bool = False,
@@ -66,6 +66,7 @@ class LocalResources:
                  run_dir: Path | None = None) -> None:
         self.node = node
         self.config = config
+        self.clones = clones_by_primitive(config)
         self.report = report
         self.failed: set[str] = set()  # instances whose last operation or monitor failed
         self.blocked: set[str] = set()
@@ -102,6 +103,7 @@ class LocalResources:
                     i.split(":")[0] == primitive.id for i in self.running()):
                 self.orphans[primitive.id] = primitive
         self.config = config
+        self.clones = clones_by_primitive(config)
 
     def primitive(self, rid: str) -> Primitive | None:
         resource = self.config.find(rid)
@@ -110,7 +112,7 @@ class LocalResources:
         return self.orphans.get(rid)
 
     def clone_instance(self, rid: str, copy: int) -> CloneInstance | None:
-        clone = clone_of(self.config, rid)
+        clone = self.clones.get(rid)
         if clone is None:
             return None
         return CloneInstance.of(clone, copy, node_count=len(self.config.nodes))
@@ -157,7 +159,7 @@ class LocalResources:
 
     def promotion_score(self, rid: str) -> str:
         """The score the agent of ``rid`` set here, if it is a promotable clone's."""
-        clone = clone_of(self.config, rid)
+        clone = self.clones.get(rid)
         if clone is None or not clone.promotable:
             return ""
         return attributes.promotion_score(self.attribute_dir, rid)
@@ -165,11 +167,11 @@ class LocalResources:
     def _copies(self, rid: str) -> int:
         if rid in self.orphans:
             return 1
-        clone = clone_of(self.config, rid)
+        clone = self.clones.get(rid)
         return 1 if clone is None else max(1, clone.clone_node_max)
 
     def _instance(self, rid: str, copy: int) -> str:
-        return rid if clone_of(self.config, rid) is None else f"{rid}:{copy}"
+        return rid if self.clones.get(rid) is None else f"{rid}:{copy}"
 
     async def stop_everything(self) -> None:
         """Stop whatever runs here (no quorum, or leaving with nobody to take over)."""
