@@ -153,5 +153,10 @@ class SubprocessRunner:
             log.warning("agent group survived SIGTERM; sending SIGKILL", pgid=pgid,
                         grace=self.kill_grace)
             _signal_group(pgid, signal.SIGKILL)
+            # SIGKILL is delivered asynchronously: the result must not be reported
+            # while a member of the group still runs
+            deadline = self._clock.monotonic() + 5.0
+            while live_group_members(pgid) and self._clock.monotonic() < deadline:
+                await asyncio.sleep(0.01)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(exited), self.kill_grace + 5.0)
