@@ -11,16 +11,27 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import signal
 from collections.abc import Iterable
 
-from hafailover.lab.netns import Netns
+from hafailover.lab.netns import Netns, NetnsError
 
 PARTITION_TABLE = "hafailover_partition"
 LOSS_TABLE = "hafailover_loss"
 
 
-def _nft(ns: Netns, script: str) -> None:
-    ns.run(["nft", "-f", "-"], input=script)
+def _nft(ns: Netns, script: str, attempts: int = 3) -> None:
+    """Apply ``script`` as one transaction. Fencing a lab node SIGKILLs every process in
+    its namespace, ``nft`` included when it runs at that moment; the transaction is then
+    either wholly applied or not at all, and every script here is idempotent (it
+    replaces its table), so it is simply run again."""
+    for attempt in range(attempts):
+        result = ns.run(["nft", "-f", "-"], input=script, check=attempt == attempts - 1)
+        if result.returncode == 0:
+            return
+        if result.returncode != -signal.SIGKILL:
+            raise NetnsError(f"[{ns.name}] nft -f - exited {result.returncode}: "
+                             f"{result.stderr.strip() or result.stdout.strip()}")
 
 
 def _replace_table(table: str, body: str) -> str:
