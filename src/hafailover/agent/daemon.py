@@ -397,7 +397,10 @@ class Agent:
         try:
             reply = await self.peers.probe(node, self.membership.view.number, timeout)
         except PeerError as exc:
+            was = self.membership.peers.get(node)
             self.membership.probed(node, answered=False)
+            if was is PeerState.LOST or self.membership.peers.get(node) is not PeerState.LOST:
+                return  # its heartbeats came back meanwhile, it left, or it is known lost
             self._silent_since.pop(node, None)
             self.fencing.node_lost(node)
             self.driver.node_gone(node, clean=False)
