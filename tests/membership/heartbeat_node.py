@@ -42,7 +42,8 @@ def main() -> None:
     stats = loop.stats
     print(json.dumps({"kind": "stats", "sent": stats.sent, "received": stats.received,
                       "dropped": dict(stats.dropped),
-                      "max_lateness": stats.max_lateness}), flush=True)
+                      "max_lateness": stats.max_lateness, "probes_sent": stats.probes_sent,
+                      "probes_answered": stats.probes_answered}), flush=True)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,17 @@ def test_a_goodbye_is_a_clean_leave_not_a_suspicion() -> None:
     (event,) = det.changes(1.1)
     assert event.kind == "left"
     assert det.alive_peers(1.1) == set()
+
+
+def test_a_peer_is_late_between_the_probe_threshold_and_the_loss_time() -> None:
+    det = FailureDetector(["n2", "n3", "n4"], ["ring0", "ring1"], dead_time=0.5)
+    det.heard("n2", "ring0", 10.0)
+    det.heard("n2", "ring1", 9.0)  # the newest heartbeat on any link counts
+    det.heard("n3", "ring1", 10.0)
+    det.forget("n3")  # it left: never late
+    assert det.late_peers(10.25, after=0.25, until=0.75) == []
+    assert det.late_peers(10.5, after=0.25, until=0.75) == ["n2"]
+    assert det.late_peers(10.75, after=0.25, until=0.75) == ["n2"]
+    assert det.late_peers(11.0, after=0.25, until=0.75) == []  # given up on
+    det.heard("n2", "ring1", 11.0)
+    assert det.late_peers(11.125, after=0.25, until=0.75) == []

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from hafailover.lab.faults import drop_randomly
 from hafailover.lab.netns import Netns, add_bridge, connect, namespace
 
 pytestmark = pytest.mark.tier1
@@ -163,6 +164,31 @@ def test_losing_one_link_is_only_a_warning(cluster: tuple[dict[str, Node], Path]
         assert nodes["n1"].seen("suspected") is None
     finally:
         lab["n3"].run(["ip", "link", "set", "eth1", "up"])
+
+
+def test_a_lossy_node_is_probed_and_not_suspected(cluster: tuple[dict[str, Node], Path],
+                                                  lab: dict[str, Netns]) -> None:
+    """n3 keeps one link and loses 40 % of its packets each way. Six heartbeats in a row
+    (the dead time) go missing about once every 12 s per peer; the probes sent while n3
+    is late make up for them, so nobody suspects it."""
+    nodes, _ = cluster
+    for name in ("n1", "n2"):
+        nodes[name].wait_for("alive", "n3")
+    lab["n3"].run(["ip", "link", "set", "eth1", "down"])
+    drop_randomly(lab["n3"], 40)
+    try:
+        time.sleep(12)
+    finally:
+        drop_randomly(lab["n3"], 0)
+        lab["n3"].run(["ip", "link", "set", "eth1", "up"])
+    for name in ("n1", "n2"):
+        assert nodes[name].seen("suspected", "n3") is None, nodes[name].events
+    stats = {}
+    for name, node in nodes.items():
+        node.stop()
+        stats[name] = node.wait_for("stats")
+    assert stats["n1"]["probes_sent"] > 0 and stats["n2"]["probes_sent"] > 0
+    assert stats["n3"]["probes_answered"] > 0
 
 
 def test_a_node_with_another_key_never_joins(lab: dict[str, Netns], tmp_path: Path) -> None:

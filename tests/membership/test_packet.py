@@ -113,3 +113,14 @@ def test_each_link_has_its_own_sequence() -> None:
     assert guard.check(sample(sequence=5, link=0)) is None
     assert guard.check(sample(sequence=5, link=1)) is None
     assert guard.check(sample(sequence=5, link=1)) is DropReason.REPLAYED
+
+
+def test_a_probe_overtaken_by_a_later_heartbeat_is_accepted_but_never_twice() -> None:
+    guard = ReplayGuard()
+    probe = Heartbeat(cluster_id=CLUSTER, node_id=2, incarnation=10, sequence=7,
+                      kind=Kind.PROBE)
+    assert guard.check(sample(sequence=8)) is None  # the heartbeat sent after it, first
+    assert guard.check(probe) is None  # probes are unicast: their own path
+    assert guard.check(probe) is DropReason.REPLAYED
+    assert guard.check(sample(sequence=8)) is DropReason.REPLAYED
+    assert guard.check(sample(sequence=9)) is None

@@ -81,6 +81,8 @@ def build_status(agent: Agent) -> dict[str, Any]:
         "heartbeat": {"sent": stats.sent, "received": stats.received,
                       "send_errors": stats.send_errors, "dropped": dict(stats.dropped),
                       "max_lateness_ms": round(stats.max_lateness * 1000, 3),
+                      "probes_sent": stats.probes_sent,
+                      "probes_answered": stats.probes_answered,
                       "priority": agent.heartbeat.priority},
         "events": [e.as_json() for e in agent.events.last(RECENT_EVENTS)],
     }

@@ -50,6 +50,17 @@ class FailureDetector:
     def alive(self, node: str, now: float) -> bool:
         return any(self.link_up(node, link, now) for link in self.links)
 
+    def late_peers(self, now: float, after: float, until: float) -> list[str]:
+        """Peers heard before and silent on every link for more than ``after`` seconds
+        but not more than ``until``: late, not yet given up on (a peer that left is
+        never late)."""
+        late = []
+        for node in self._peers:
+            last = self.last_heard(node)
+            if last is not None and after < now - last <= until:
+                late.append(node)
+        return late
+
     def alive_peers(self, now: float) -> set[str]:
         return {p for p in self._peers if self.alive(p, now)}
 

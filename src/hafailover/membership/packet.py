@@ -7,7 +7,8 @@ offset   size  field
 =======  ====  ==========================================================
 0        4     magic ``b"HAFO"``
 4        1     protocol version (1)
-5        1     kind: 1 heartbeat, 2 leave (a clean goodbye)
+5        1     kind: 1 heartbeat, 2 leave (a clean goodbye), 3 probe (a heartbeat that
+               asks the receiver to send its next heartbeat at once)
 6        2     flags (bit 0: sender is the coordinator; bit 1: sender is quorate)
 8        4     cluster id (CRC-32 of the cluster name)
 12       4     node id
@@ -46,6 +47,7 @@ FLAG_QUORATE = 0x2
 class Kind(enum.IntEnum):
     HEARTBEAT = 1
     LEAVE = 2
+    PROBE = 3  # a heartbeat sent to a late peer only: "answer with a heartbeat now"
 
 
 class DropReason(enum.StrEnum):
@@ -137,16 +139,19 @@ class ReplayGuard:
 
     Each link carries its own copy of every heartbeat, so sequences are tracked per link
     (the link index is signed, and the receiver checks it against the link a packet
-    arrived on). A packet from an older incarnation than the newest seen (a restarted
-    node's stale packets, or a replay) or with a sequence not above the last accepted one
-    is refused. Pure state, no clock.
+    arrived on). Probes travel another path than heartbeats (unicast to this node's
+    address rather than to the group), so one may overtake the other: the sequences of
+    probes are tracked apart from those of the other kinds. A packet from an older
+    incarnation than the newest seen (a restarted node's stale packets, or a replay) or
+    with a sequence not above the last accepted one of its path is refused. Pure state,
+    no clock.
     """
 
     def __init__(self) -> None:
-        self._last: dict[tuple[int, int], tuple[int, int]] = {}
+        self._last: dict[tuple[int, int, bool], tuple[int, int]] = {}
 
     def check(self, hb: Heartbeat) -> DropReason | None:
-        key = (hb.node_id, hb.link)
+        key = (hb.node_id, hb.link, hb.kind is Kind.PROBE)
         last = self._last.get(key)
         if last is not None:
             incarnation, sequence = last

@@ -5,6 +5,13 @@ and its replay guard; it only hands events out through a callback, so a busy dae
 (a slow agent action, a large configuration push) cannot delay a heartbeat. It keeps
 figures the daemon shows: packets sent and received, drops by reason, and the worst
 lateness of a send (jitter).
+
+A peer whose heartbeats are late (more than 1.5 intervals of silence) is sent *probe*
+heartbeats, unicast, every fifth of an interval; a node answers a probe with a
+heartbeat at once. On a lossy link each probe is another chance to hear the peer before
+``dead-time`` runs out, so random loss rarely ends in a suspicion, while a dead peer
+answers nothing and is suspected exactly as before. The probes stop once a peer has
+been silent for the loss time (``dead-time + interval + peer.probe-timeout``).
 """
 
 from __future__ import annotations
@@ -50,6 +57,10 @@ class LinkEndpoint:
     port: int
     group: str | None  # multicast group, or None for unicast
     peers: tuple[str, ...]  # unicast destinations
+    peer_addresses: tuple[tuple[str, str], ...] = ()  # (node, its address on this link)
+
+    def address_of(self, node: str) -> str | None:
+        return dict(self.peer_addresses).get(node)
 
 
 def endpoints(config: ClusterConfig, node_name: str) -> list[LinkEndpoint]:
@@ -62,14 +73,17 @@ def endpoints(config: ClusterConfig, node_name: str) -> list[LinkEndpoint]:
         local = me.addresses.get(link.name)
         if local is None:
             continue
-        peers = tuple(n.addresses[link.name] for n in config.nodes
+        named = tuple((n.name, n.addresses[link.name]) for n in config.nodes
                       if n.name != node_name and link.name in n.addresses)
         group = link.multicast_group if config.heartbeat.transport == "multicast" else None
-        result.append(LinkEndpoint(link.name, index, local, link.port, group, peers))
+        result.append(LinkEndpoint(link.name, index, local, link.port, group,
+                                   tuple(address for _, address in named), named))
     return result
 
 
 def open_socket(ep: LinkEndpoint) -> socket.socket:
+    """The link's socket: joined to its multicast group, or bound to this node's address
+    on the link (unicast)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setblocking(False)
@@ -102,6 +116,19 @@ def raise_priority() -> str:
         return f"normal priority ({exc.strerror})"
 
 
+def open_direct_socket(ep: LinkEndpoint, link_socket: socket.socket) -> socket.socket:
+    """The socket probes are sent from and received on: this node's own address on the
+    link. A unicast link's socket is that already; a multicast one gets a second socket,
+    since a socket bound to the group receives nothing sent to the node's address."""
+    if not ep.group:
+        return link_socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setblocking(False)
+    sock.bind((ep.local_address, ep.port))
+    return sock
+
+
 @dataclass
 class HeartbeatStats:
     sent: int = 0
@@ -109,6 +136,8 @@ class HeartbeatStats:
     send_errors: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     max_lateness: float = 0.0  # seconds a send left after its due time, worst seen
+    probes_sent: int = 0  # probe heartbeats sent to late peers
+    probes_answered: int = 0  # heartbeats sent at once because a peer probed this node
 
 
 class HeartbeatLoop:
@@ -146,6 +175,12 @@ class HeartbeatLoop:
         self._incarnations: dict[str, int] = {}  # the newest incarnation heard per peer
         self._stop = threading.Event()
         self.priority = "not started"
+        self.late_after = 1.5 * self.interval  # silence after which a peer is probed
+        self.probe_every = self.interval / 5
+        self.give_up_after = config.loss_time  # a peer this silent is not probed any more
+        self._probed_at: dict[str, float] = {}
+        self._answer_due = False
+        self._answered_at = float("-inf")
 
     # the daemon updates these from its own thread; plain attribute writes are atomic
     def advertise(self, *, view: int, coordinator: bool, quorate: bool,
@@ -160,9 +195,13 @@ class HeartbeatLoop:
     def run(self) -> None:
         self.priority = raise_priority()
         sockets = [(ep, open_socket(ep)) for ep in self.endpoints]
+        direct = [(ep, open_direct_socket(ep, sock)) for ep, sock in sockets]
         selector = selectors.DefaultSelector()
         for ep, sock in sockets:
             selector.register(sock, selectors.EVENT_READ, ep)
+        for (ep, sock), (_, link_socket) in zip(direct, sockets, strict=True):
+            if sock is not link_socket:
+                selector.register(sock, selectors.EVENT_READ, ep)
         try:
             next_send = self.clock()
             while not self._stop.is_set():
@@ -170,36 +209,81 @@ class HeartbeatLoop:
                 if now >= next_send:
                     self.stats.max_lateness = max(self.stats.max_lateness, now - next_send)
                     self._send_all(sockets, Kind.HEARTBEAT)
+                    self._answer_due = False  # this heartbeat answers any probe as well
                     next_send += self.interval
                     if next_send < now:  # fell behind: do not burst to catch up
                         next_send = now + self.interval
-                for key, _ in selector.select(timeout=max(0.0, next_send - self.clock())):
+                wake = next_send
+                if self._probe_late(direct, now):
+                    wake = min(wake, now + self.probe_every)
+                if self._answer_due:
+                    wake = min(wake, self._answered_at + self.probe_every / 2)
+                for key, _ in selector.select(timeout=max(0.0, wake - self.clock())):
                     self._receive(key.fileobj, key.data)  # type: ignore[arg-type]
+                if self._answer_due:
+                    self._answer_probe(sockets)
                 for event in self.detector.changes(self.clock()):
                     self.on_event(event)
             self._send_all(sockets, Kind.LEAVE)
         finally:
             selector.close()
+            for (_, sock), (_, link_socket) in zip(direct, sockets, strict=True):
+                if sock is not link_socket:
+                    sock.close()
             for _, sock in sockets:
                 sock.close()
+
+    def _probe_late(self, direct: list[tuple[LinkEndpoint, socket.socket]],
+                    now: float) -> bool:
+        """Send a probe to every late peer not probed for ``probe_every``; True when some
+        peer is late (the loop then wakes up in time for the next probe)."""
+        late = self.detector.late_peers(now, self.late_after, self.give_up_after)
+        for name in late:
+            if now - self._probed_at.get(name, float("-inf")) < self.probe_every:
+                continue
+            self._probed_at[name] = now
+            self._sequence += 1
+            for ep, sock in direct:
+                address = ep.address_of(name)
+                if address is not None:
+                    self._send(sock, ep, address, self._packet(Kind.PROBE, ep))
+                    self.stats.probes_sent += 1
+        return bool(late)
+
+    def _answer_probe(self, sockets: list[tuple[LinkEndpoint, socket.socket]]) -> None:
+        """A peer probed this node: a heartbeat now, on every link (at most one per half
+        probe period, however many peers ask)."""
+        now = self.clock()
+        if now - self._answered_at < self.probe_every / 2:
+            return
+        self._answer_due = False
+        self._answered_at = now
+        self._send_all(sockets, Kind.HEARTBEAT)
+        self.stats.probes_answered += 1
 
     def _send_all(self, sockets: list[tuple[LinkEndpoint, socket.socket]], kind: Kind) -> None:
         self._sequence += 1
         for ep, sock in sockets:
-            packet = encode(Heartbeat(
-                cluster_id=self.cluster, node_id=self.node.node_id,
-                incarnation=self.incarnation, sequence=self._sequence, kind=kind,
-                flags=self.flags, view=self.view, config_epoch=self.config_epoch,
-                link=ep.index), self.key)
-            destinations = [ep.group] if ep.group else list(ep.peers)
-            for address in destinations:
-                try:
-                    sock.sendto(packet, (address, ep.port))
-                    self.stats.sent += 1
-                except OSError as exc:
-                    self.stats.send_errors += 1
-                    self._rate_limited(f"send-{ep.name}", "heartbeat send failed",
-                                       link=ep.name, destination=address, error=str(exc))
+            packet = self._packet(kind, ep)
+            for address in [ep.group] if ep.group else list(ep.peers):
+                self._send(sock, ep, address, packet)
+
+    def _packet(self, kind: Kind, ep: LinkEndpoint) -> bytes:
+        return encode(Heartbeat(
+            cluster_id=self.cluster, node_id=self.node.node_id,
+            incarnation=self.incarnation, sequence=self._sequence, kind=kind,
+            flags=self.flags, view=self.view, config_epoch=self.config_epoch,
+            link=ep.index), self.key)
+
+    def _send(self, sock: socket.socket, ep: LinkEndpoint, address: str,
+              packet: bytes) -> None:
+        try:
+            sock.sendto(packet, (address, ep.port))
+            self.stats.sent += 1
+        except OSError as exc:
+            self.stats.send_errors += 1
+            self._rate_limited(f"send-{ep.name}", "heartbeat send failed",
+                               link=ep.name, destination=address, error=str(exc))
 
     def _receive(self, sock: socket.socket, ep: LinkEndpoint) -> None:
         while True:
@@ -246,6 +330,8 @@ class HeartbeatLoop:
             self.detector.forget(name)
         else:
             self.detector.heard(name, ep.name, self.clock())
+        if hb.kind is Kind.PROBE:
+            self._answer_due = True
         return hb
 
     def _rate_limited(self, key: str, message: str, **fields: object) -> None:
