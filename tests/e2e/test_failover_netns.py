@@ -265,7 +265,10 @@ def test_9_thirty_percent_loss_for_a_minute_changes_nothing(cluster: Lab) -> Non
             time.sleep(2)
     finally:
         cluster.loss(lossy, 0)
-    assert views(cluster, list(cluster.node_names)) == before, "no membership change"
+    said = [f"{node}: {r['event']}" for node in cluster.node_names
+            for r in cluster.log_records(node)[-300:] if r.get("kind") == "membership"]
+    assert views(cluster, list(cluster.node_names)) == before, \
+        "membership changed:\n" + "\n".join(said[-20:])
     assert serving(cluster) == holder, "no failover"
 
 

@@ -122,7 +122,7 @@ class Agent:
                                        incarnation=self.incarnation,
                                        on_event=self._from_heartbeat_thread)
         self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
-        self.resources = LocalResources(node, self.state.config, self._report)
+        self.resources = LocalResources(node, self.state.config, self.report)
         self.driver = TransitionDriver(self)
         self.fencing = FencingPolicy(self)
         self.watchdog: WatchdogClient | None = None
@@ -198,18 +198,27 @@ class Agent:
                 + ("" if reply.ok else f" (not recorded in the cluster: {reply.message})"),
                 level="warning")
             return
-        view = self.membership.view
-        if view.quorate and len(view.members) > 1:
-            reply = await run_command(self, control_pb2.CommandRequest(
-                command="shutdown", node=self.node))
-            if reply.ok:
-                self.events.record("agent", f"moving resources away: {reply.message}")
-                deadline = time.monotonic() + HAND_OVER_TIMEOUT
-                while self.resources.running() and time.monotonic() < deadline:
-                    await asyncio.sleep(0.1)
-            else:
-                self.events.record("agent", f"cannot hand over: {reply.message}",
-                                   level="warning")
+        told: str | None = None  # the coordinator that knows this node is leaving
+        deadline = time.monotonic() + HAND_OVER_TIMEOUT
+        while self.resources.running() and time.monotonic() < deadline:
+            view = self.membership.view
+            if not view.quorate or len(view.members) < 2:
+                break
+            if view.coordinator != told:
+                # the first coordinator, or a new one: only a coordinator that knows this
+                # node is leaving moves its resources away (a coordinator that took over
+                # meanwhile would otherwise keep them here and the wait would never end)
+                reply = await run_command(self, control_pb2.CommandRequest(
+                    command="shutdown", node=self.node))
+                if not reply.ok:
+                    self.events.record("agent", f"cannot hand over: {reply.message}",
+                                       level="warning")
+                    break
+                self.events.record("agent", f"moving resources away: {reply.message}"
+                                   + ("" if told is None else
+                                      f" (the coordinator is now {view.coordinator})"))
+                told = view.coordinator
+            await asyncio.sleep(0.1)
         if self.resources.running():
             self.events.record("agent", "stopping what still runs here: "
                                + ", ".join(self.resources.running()), level="warning")
@@ -307,8 +316,9 @@ class Agent:
         except Exception as exc:  # a missing package is reported when the agent runs
             log.warning("built-in agents not preloaded", modules=modules, error=str(exc))
 
-    def _report(self, result: peer_pb2.ActionResult) -> None:
-        """A monitor saw a change: tell the coordinator."""
+    def report(self, result: peer_pb2.ActionResult) -> None:
+        """A result the coordinator did not ask for (a monitor saw a change, or an action
+        asked by the coordinator before it ended): tell the coordinator."""
         coordinator = self.membership.view.coordinator
         if coordinator == self.node:
             self.driver.result_arrived(result)

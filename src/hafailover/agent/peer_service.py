@@ -95,7 +95,12 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         if request.HasField("config") and version_of(request.config) > agent.state.version \
                 and coordinator is not None:
             await agent.catch_up(coordinator)  # the action was planned on a newer state
-        return await agent.resources.run_action(request)
+        result = await agent.resources.run_action(request)
+        if agent.membership.view.coordinator not in (sender, None):
+            # a new coordinator took over while the action ran, and it knows only what
+            # ran here when it did: it must hear how the action ended, too
+            agent.report(result)
+        return result
 
     async def ReportResult(self, request: peer_pb2.ActionResult,  # noqa: N802
                            context: Context) -> peer_pb2.Ack:

@@ -304,6 +304,9 @@ class TransitionDriver:
             agent.events.record("action", f"{action.node} refused {action.kind.value} "
                                 f"{action.resource}: {result.exit_reason}", level="warning")
             return False
+        if not agent.membership.is_coordinator:
+            # another node took over while the action ran: it planned on what ran before
+            agent.report(result)
         self.result_arrived(result, from_transition=True)
         return bool(result.status == "ok")
 
