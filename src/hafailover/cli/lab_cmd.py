@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 NEEDS_ROOT = "hafailover lab needs root: run it with sudo"
 DEFAULT_PREFIX = "hfl"
+STOP_TIMEOUT = 20.0  # seconds `lab restart` waits for an agent to leave before SIGKILL
 
 
 def _lab_errors(func: F) -> F:
@@ -336,10 +337,16 @@ def restart(node: str) -> None:
     lab = current.lab
     _node(current, node)
     was = lab.pid(node)
-    lab.stop(node)
+    code = lab.stop(node, timeout=STOP_TIMEOUT)
     lab.start(node)
-    before = f"agent {was} stopped (SIGTERM, resources handed over)" if was else \
-        "no agent ran"
+    if was is None:
+        before = "no agent ran"
+    elif code == -signal.SIGKILL:
+        before = (f"agent {was} did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM and was "
+                  "killed (SIGKILL): the others count it as lost, and fence it when "
+                  f"fencing is on; its log says where it waited ({lab.log_path(node)})")
+    else:
+        before = f"agent {was} stopped (SIGTERM, resources handed over)"
     click.echo(f"{node}: {before}; started again (pid {lab.pid(node)})")
 
 

@@ -406,11 +406,13 @@ class Lab:
 
     def stop(self, node: str, *, timeout: float = 20.0) -> int | None:
         """SIGTERM the agent and wait; SIGKILL it after ``timeout``. The exit code
-        (negative: the signal); None if it was never started, or if it is not a child of
-        this process (its exit code is then unknown)."""
+        (negative: the signal, ``-SIGKILL`` whenever it had to be killed); None if it was
+        never started, or if it is not a child of this process and ended by itself (its
+        exit code is then unknown)."""
         process = self._processes.get(node)
         if process is None:
             pid = self.pid(node)
+            killed = False
             if pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)  # a frozen agent could not act on it
@@ -418,9 +420,10 @@ class Lab:
                 if not self._wait_gone(node, pid, timeout):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
+                        killed = True
                     self._wait_gone(node, pid, 5)
             self.pid_path(node).unlink(missing_ok=True)
-            return None
+            return -signal.SIGKILL if killed else None
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGCONT)
