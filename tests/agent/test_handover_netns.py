@@ -51,7 +51,7 @@ def web_on(lab: Lab, nodes: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    spec = LabSpec(prefix="tho", subnet=130, extra_yaml=RESOURCES)
+    spec = LabSpec(prefix="tho", subnet=140, extra_yaml=RESOURCES)
     with Lab(spec, tmp_path_factory.mktemp("handover")) as lab, lab.agents_running():
         yield lab
 
