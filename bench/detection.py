@@ -1,6 +1,7 @@
 """How fast a 3-node cluster drops a killed node, and whether a busy CPU fakes a failure.
 
-    python3 bench/detection.py [--trials 20] [--hog-seconds 300] [--json FILE]
+    python3 bench/detection.py [--trials 20] [--hog-seconds 300] [--loss 30]
+                               [--loss-seconds 300] [--json FILE]
 
 Runs a 3-node lab (``hafailover.lab``) at the default timing (heartbeat interval 100 ms,
 dead time 500 ms) and:
@@ -14,6 +15,10 @@ dead time 500 ms) and:
 2. CPU saturation: runs ``--hog-procs`` busy loops for ``--hog-seconds`` and counts what
    the agents logged meanwhile: suspicions, losses and new views (all false: no node
    failed), and each node's worst heartbeat send lateness (``max_lateness_ms``).
+3. Packet loss: drops ``--loss`` % of one node's packets each way (nftables, as
+   ``hafailover lab loss``) for ``--loss-seconds`` and counts the same, plus the probe
+   heartbeats sent to late peers and answered (``heartbeat.probes_sent``,
+   ``probes_answered``) over the window.
 
 Prints figures; asserts nothing.
 """
@@ -151,18 +156,14 @@ def print_detection(results: list[Trial]) -> dict[str, Any]:
     return summary
 
 
-def hog(lab: Lab, seconds: float, processes: int) -> dict[str, Any]:
-    nodes = list(lab.node_names)
-    before = lab.statuses()
-    priorities = ", ".join(f"{n} {s['heartbeat']['priority']}"
-                           for n, s in before.items() if s)
-    print(f"\nCPU saturation: {processes} busy loops for {seconds:g}s on "
-          f"{os.cpu_count()} CPUs (heartbeat threads: {priorities})", flush=True)
-    started, ended = saturate_cpus(seconds, processes)
+def window_report(lab: Lab, before: Statuses, started: float, ended: float) -> dict[str, Any]:
+    """What each agent logged between ``started`` and ``ended`` (wall clock), and how its
+    heartbeat figures moved; every suspicion, loss and view change counted is false,
+    since no node failed."""
     time.sleep(1.0)  # let the last events reach the logs
     after = lab.statuses()
     per_node: dict[str, Any] = {}
-    for node in nodes:
+    for node in lab.node_names:
         membership = records_between(lab, node, started, ended + 1.0, kind="membership")
         views = records_between(lab, node, started, ended + 1.0, kind="view")
         b, a = before.get(node), after.get(node)
@@ -174,18 +175,49 @@ def hog(lab: Lab, seconds: float, processes: int) -> dict[str, Any]:
             "view_after": a["view"]["number"] if a else None,
             "max_lateness_ms_before": b["heartbeat"]["max_lateness_ms"] if b else None,
             "max_lateness_ms_after": a["heartbeat"]["max_lateness_ms"] if a else None,
+            "probes_sent": (a["heartbeat"]["probes_sent"] - b["heartbeat"]["probes_sent"]
+                            if a and b else None),
+            "probes_answered": (a["heartbeat"]["probes_answered"]
+                                - b["heartbeat"]["probes_answered"] if a and b else None),
             "dropped_after": a["heartbeat"]["dropped"] if a else None,
         }
     for node, f in per_node.items():
         print(f"  {node}: {f['suspected']} suspicions, {f['lost']} losses, "
               f"{f['view_changes']} view changes (view {f['view_before']} -> "
-              f"{f['view_after']}); max heartbeat lateness {f['max_lateness_ms_before']} ms "
-              f"before, {f['max_lateness_ms_after']} ms after")
+              f"{f['view_after']}); probes sent {f['probes_sent']}, answered "
+              f"{f['probes_answered']}; max heartbeat lateness "
+              f"{f['max_lateness_ms_before']} ms before, {f['max_lateness_ms_after']} ms after")
     total = {key: sum(f[key] for f in per_node.values())
              for key in ("suspected", "lost", "view_changes")}
     print(f"  false suspicions: {total['suspected']}, false losses: {total['lost']}, "
           f"view changes: {total['view_changes']}")
-    return {"seconds": seconds, "processes": processes, "nodes": per_node, "total": total}
+    return {"nodes": per_node, "total": total}
+
+
+def hog(lab: Lab, seconds: float, processes: int) -> dict[str, Any]:
+    before = lab.statuses()
+    priorities = ", ".join(f"{n} {s['heartbeat']['priority']}"
+                           for n, s in before.items() if s)
+    print(f"\nCPU saturation: {processes} busy loops for {seconds:g}s on "
+          f"{os.cpu_count()} CPUs (heartbeat threads: {priorities})", flush=True)
+    started, ended = saturate_cpus(seconds, processes)
+    return {"seconds": seconds, "processes": processes,
+            **window_report(lab, before, started, ended)}
+
+
+def packet_loss(lab: Lab, node: str, percent: int, seconds: float) -> dict[str, Any]:
+    before = lab.statuses()
+    print(f"\npacket loss: {percent} % of {node}'s packets dropped each way for "
+          f"{seconds:g}s", flush=True)
+    started = time.time()
+    lab.loss(node, percent)
+    try:
+        time.sleep(seconds)
+    finally:
+        lab.loss(node, 0)
+    ended = time.time()
+    return {"node": node, "percent": percent, "seconds": seconds,
+            **window_report(lab, before, started, ended)}
 
 
 def main() -> None:
@@ -193,6 +225,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--hog-seconds", type=float, default=300.0)
     parser.add_argument("--hog-procs", type=int, default=4)
+    parser.add_argument("--loss", type=int, default=30, help="% of one node's packets lost")
+    parser.add_argument("--loss-seconds", type=float, default=300.0,
+                        help="how long the loss lasts (0: no loss phase)")
+    parser.add_argument("--loss-node", default="n2")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--prefix", default="bdet", help="the lab's namespace prefix")
     parser.add_argument("--subnet", type=int, default=120, help="the lab's first subnet")
@@ -209,7 +245,9 @@ def main() -> None:
               f"{spec.transport}")
         results = detection(lab, args.trials)
         summary = print_detection(results)
-        saturation = hog(lab, args.hog_seconds, args.hog_procs)
+        saturation = hog(lab, args.hog_seconds, args.hog_procs) if args.hog_seconds else None
+        loss = (packet_loss(lab, args.loss_node, args.loss, args.loss_seconds)
+                if args.loss_seconds else None)
         for node in lab.node_names:
             lab.stop(node)
     if args.json:
@@ -217,7 +255,7 @@ def main() -> None:
             {"settings": {"interval": spec.interval, "dead_time": spec.dead_time,
                           "transport": spec.transport, "cpus": os.cpu_count()},
              "trials": [asdict(t) for t in results], "detection_ms": summary,
-             "cpu_saturation": saturation}, indent=2) + "\n")
+             "cpu_saturation": saturation, "packet_loss": loss}, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")
 
 

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.tier1
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "detection.py"
 
 
-def test_detection_bench_prints_detection_and_saturation_figures(tmp_path: Path) -> None:
+def test_detection_bench_prints_detection_saturation_and_loss_figures(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--trials", "2", "--hog-seconds", "3",
-         "--prefix", "tbds", "--subnet", "125", "--json", str(out)],
+         "--loss", "50", "--loss-seconds", "4", "--prefix", "tbds", "--subnet", "125", "--json", str(out)],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
@@ -33,3 +33,7 @@ def test_detection_bench_prints_detection_and_saturation_figures(tmp_path: Path)
     assert [t["role"] for t in figures["trials"]] == ["coordinator", "member"]
     assert figures["detection_ms"]["all"]["count"] == 2
     assert set(figures["cpu_saturation"]["nodes"]) == {"n1", "n2", "n3"}
+    assert "packet loss: 50 % of n2's packets" in text
+    loss = figures["packet_loss"]
+    assert (loss["node"], loss["percent"]) == ("n2", 50)
+    assert loss["nodes"]["n1"]["probes_sent"] > 0  # at 50 %, n2 is late every second
