@@ -19,7 +19,8 @@ def test_detection_bench_prints_detection_saturation_and_loss_figures(tmp_path: 
     out = tmp_path / "figures.json"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--trials", "2", "--hog-seconds", "3",
-         "--loss", "50", "--loss-seconds", "4", "--prefix", "tbds", "--subnet", "125", "--json", str(out)],
+         "--loss", "50", "--loss-seconds", "4",
+         "--prefix", "tbds", "--subnet", "125", "--json", str(out)],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
