@@ -81,12 +81,17 @@ def endpoints(config: ClusterConfig, node_name: str) -> list[LinkEndpoint]:
     return result
 
 
-def open_socket(ep: LinkEndpoint) -> socket.socket:
-    """The link's socket: joined to its multicast group, or bound to this node's address
-    on the link (unicast)."""
+def _udp_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setblocking(False)
+    return sock
+
+
+def open_socket(ep: LinkEndpoint) -> socket.socket:
+    """The link's socket: joined to its multicast group, or bound to this node's address
+    on the link (unicast)."""
+    sock = _udp_socket()
     if ep.group:
         sock.bind((ep.group, ep.port))
         membership = struct.pack("4s4s", socket.inet_aton(ep.group),
@@ -122,9 +127,7 @@ def open_direct_socket(ep: LinkEndpoint, link_socket: socket.socket) -> socket.s
     since a socket bound to the group receives nothing sent to the node's address."""
     if not ep.group:
         return link_socket
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setblocking(False)
+    sock = _udp_socket()
     sock.bind((ep.local_address, ep.port))
     return sock
 
@@ -196,12 +199,11 @@ class HeartbeatLoop:
         self.priority = raise_priority()
         sockets = [(ep, open_socket(ep)) for ep in self.endpoints]
         direct = [(ep, open_direct_socket(ep, sock)) for ep, sock in sockets]
+        for_probes = [(ep, sock) for (ep, sock), (_, link_socket)
+                      in zip(direct, sockets, strict=True) if sock is not link_socket]
         selector = selectors.DefaultSelector()
-        for ep, sock in sockets:
+        for ep, sock in sockets + for_probes:
             selector.register(sock, selectors.EVENT_READ, ep)
-        for (ep, sock), (_, link_socket) in zip(direct, sockets, strict=True):
-            if sock is not link_socket:
-                selector.register(sock, selectors.EVENT_READ, ep)
         try:
             next_send = self.clock()
             while not self._stop.is_set():
@@ -227,10 +229,7 @@ class HeartbeatLoop:
             self._send_all(sockets, Kind.LEAVE)
         finally:
             selector.close()
-            for (_, sock), (_, link_socket) in zip(direct, sockets, strict=True):
-                if sock is not link_socket:
-                    sock.close()
-            for _, sock in sockets:
+            for _, sock in sockets + for_probes:
                 sock.close()
 
     def _probe_late(self, direct: list[tuple[LinkEndpoint, socket.socket]],
