@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from hafailover.control.client import command
-from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.lab.cluster import Lab, LabSpec, holders
 from hafailover.v1 import control_pb2
 
 pytestmark = pytest.mark.tier1
@@ -34,11 +34,6 @@ resources:
         params: {startdelay: "0", stopdelay: "5", mondelay: "0"}
         operations: [{name: stop, timeout: 20s}]
 """
-
-
-def holders(statuses: Statuses, resource: str) -> list[str]:
-    return sorted(node for node, s in statuses.items() if s is not None
-                  and any(r["resource"] == resource for r in s["resources"]["local"]))
 
 
 def web_on(lab: Lab, nodes: list[str]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hafailover.control.client import command
-from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.lab.cluster import Lab, LabSpec, Statuses, holders
 from hafailover.v1 import control_pb2
 
 pytestmark = pytest.mark.tier1
@@ -43,10 +43,6 @@ EXTRA = """\
 def local(statuses: Statuses) -> dict[str, list[str]]:
     return {node: sorted(r["resource"] for r in s["resources"]["local"])
             for node, s in statuses.items() if s is not None}
-
-
-def holders(statuses: Statuses, resource: str) -> list[str]:
-    return [node for node, names in local(statuses).items() if resource in names]
 
 
 def formed(lab: Lab, nodes: list[str] | None = None) -> Statuses:

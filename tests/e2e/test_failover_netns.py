@@ -20,18 +20,13 @@ import pytest
 
 from hafailover.control.client import command
 from hafailover.lab import demo
-from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.lab.cluster import Lab, LabSpec, Statuses, holders
 from hafailover.v1 import control_pb2
 
 pytestmark = pytest.mark.tier1
 
 PREFIX = "te2"
 SUBNET = 150
-
-
-def local(statuses: Statuses, resource: str) -> list[str]:
-    return sorted(node for node, s in statuses.items() if s is not None
-                  and any(r["resource"] == resource for r in s["resources"]["local"]))
 
 
 def get(lab: Lab, timeout: float = 1.0) -> str | None:
@@ -50,12 +45,12 @@ def serving(lab: Lab, *, nodes: list[str] | None = None, timeout: float = 40.0) 
     last: Statuses = {}
     while time.monotonic() < deadline:
         last = lab.statuses(nodes)
-        vip, proxy = local(last, "vip"), local(last, "haproxy")
+        vip, proxy = holders(last, "vip"), holders(last, "haproxy")
         if len(vip) == 1 and vip == proxy and get(lab) in lab.node_names:
             return vip[0]
         time.sleep(0.2)
     raise AssertionError(f"the service does not answer through the VIP: vip on "
-                         f"{local(last, 'vip')}, haproxy on {local(last, 'haproxy')}")
+                         f"{holders(last, 'vip')}, haproxy on {holders(last, 'haproxy')}")
 
 
 def moved_away(lab: Lab, holder: str, timeout: float = 40.0) -> str:
@@ -188,7 +183,7 @@ def test_5_a_minority_holder_drops_the_vip_and_the_majority_serves(cluster: Lab)
     try:
         new = serving(cluster, nodes=majority)
         assert new in majority
-        assert local(cluster.statuses([holder]), "vip") == []
+        assert holders(cluster.statuses([holder]), "vip") == []
     finally:
         cluster.heal()
     if not cluster.running(holder):  # fenced by the majority
@@ -232,7 +227,7 @@ def test_7_after_a_whole_cluster_restart_the_service_comes_back_with_quorum(
     first, *rest = cluster.node_names
     cluster.start(first)
     time.sleep(3)
-    assert local(cluster.statuses([first]), "vip") == [], "nothing runs without quorum"
+    assert holders(cluster.statuses([first]), "vip") == [], "nothing runs without quorum"
     for node in rest:
         cluster.start(node)
     serving(cluster)
@@ -261,7 +256,7 @@ def test_9_thirty_percent_loss_for_a_minute_changes_nothing(cluster: Lab) -> Non
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            assert local(cluster.statuses([holder]), "vip") == [holder]
+            assert holders(cluster.statuses([holder]), "vip") == [holder]
             time.sleep(2)
     finally:
         cluster.loss(lossy, 0)
@@ -299,9 +294,9 @@ def test_10_a_configuration_that_only_adds_a_resource_leaves_the_service_untouch
         assert "did not answer for 0 ms" in out
         assert serving(cluster) == holder
         assert processes(cluster, holder, "haproxy") == pids, "haproxy was not restarted"
-        extra = cluster.wait_until(lambda s: len(local(s, "extra")) == 1,
+        extra = cluster.wait_until(lambda s: len(holders(s, "extra")) == 1,
                                    what="the new resource started", timeout=20)
-        assert local(extra, "extra")
+        assert holders(extra, "extra")
     finally:
         original = text.replace("""  - primitive: extra
     agent: ocf:heartbeat:Dummy

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hafailover.lab.cluster import CLIENT, Lab, LabSpec, Statuses
+from hafailover.lab.cluster import CLIENT, Lab, LabSpec, Statuses, holders
 
 pytestmark = pytest.mark.tier1
 
@@ -76,10 +76,6 @@ def flat(text: str) -> str:
 def local(statuses: Statuses) -> dict[str, list[str]]:
     return {node: sorted(r["resource"] for r in s["resources"]["local"])
             for node, s in statuses.items() if s is not None}
-
-
-def holders(lab: Lab, resource: str) -> list[str]:
-    return [node for node, names in local(lab.statuses()).items() if resource in names]
 
 
 def coordinator_part(lab: Lab) -> dict[str, Any]:
@@ -159,7 +155,8 @@ def test_move_with_wait_runs_it_there_and_then_drops_its_constraint(cluster: Lab
     assert f"Done: move web to {target}" in out
     assert "The cluster will now:" in out or "nothing to do" in out
     assert "Settled after" in out
-    assert holders(cluster, "ip") == [target] and holders(cluster, "proxy") == [target]
+    statuses = cluster.statuses()
+    assert holders(statuses, "ip") == [target] and holders(statuses, "proxy") == [target]
     cluster.wait_until(lambda s: s["n1"] is not None
                        and not s["n1"]["cluster_status"]["constraints"],
                        nodes=["n1"], what="the move constraint removed", timeout=10)
@@ -186,7 +183,7 @@ def test_ban_keeps_it_off_the_node_and_says_so_in_json(cluster: Lab) -> None:
     assert reply["ok"] is True and reply["message"].startswith(f"ban web from {holder}")
     assert reply["consequences"]  # what the cluster will do, in words
     assert reply["wait"]["complete"] is True and reply["wait"]["failed"] is False
-    assert holder not in holders(cluster, "ip")
+    assert holder not in holders(cluster.statuses(), "ip")
     text = ok(hactl(cluster, "n2", "status"))
     assert f"web is banned from {holder}" in text
     ok(hactl(cluster, "n2", "clear", "web", "--wait", "30"))
@@ -217,7 +214,7 @@ def test_standby_empties_the_node_and_unstandby_lets_it_run_again(cluster: Lab) 
     holder = settled(cluster)
     out = ok(hactl(cluster, "n1", "standby", holder, "--wait", "30"))
     assert f"Done: standby {holder}" in out
-    assert holder not in holders(cluster, "ip")
+    assert holder not in holders(cluster.statuses(), "ip")
     text = flat(ok(hactl(cluster, "n1", "status")).replace(" (this node)", ""))
     assert f"{holder} online, standby links:" in text
     ok(hactl(cluster, "n1", "unstandby", holder, "--wait", "30"))
@@ -241,11 +238,11 @@ def test_maintenance_on_and_off_for_a_node_and_the_cluster(cluster: Lab) -> None
 def test_stop_and_start_with_wait(cluster: Lab) -> None:
     out = ok(hactl(cluster, "n3", "stop", "db", "--wait", "30"))
     assert "Done: stop db (target-role Stopped)" in out
-    assert holders(cluster, "db") == []
+    assert holders(cluster.statuses(), "db") == []
     assert "Stopped (target-role Stopped)" in ok(hactl(cluster, "n3", "status"))
     out = ok(hactl(cluster, "n3", "start", "db", "--wait", "30"))
     assert "Done: start db (target-role Started)" in out
-    assert len(holders(cluster, "db")) == 1
+    assert len(holders(cluster.statuses(), "db")) == 1
 
 
 def test_a_failed_start_exits_5_and_cleanup_forgets_it(cluster: Lab) -> None:
@@ -294,7 +291,7 @@ def test_config_apply_of_a_file_with_an_error_changes_nothing_anywhere(cluster: 
     after = {n: (s["state"]["version"], s["state"]["digest"])
              for n, s in cluster.statuses().items() if s}
     assert after == before and len(after) == 3
-    assert holders(cluster, "extra") == []
+    assert holders(cluster.statuses(), "extra") == []
 
 
 def _actions(lab: Lab, node: str, since: int) -> list[dict[str, Any]]:
@@ -313,7 +310,7 @@ def test_config_apply_adding_a_resource_leaves_the_running_ones_untouched(
     assert "+  - primitive: extra" in dry and "Start extra" in dry
     out = ok(hactl(cluster, "n2", "config", "apply", str(new), "--force", "--wait", "30"))
     assert "Done: configuration from" in out and "Start extra" in out
-    assert len(holders(cluster, "extra")) == 1
+    assert len(holders(cluster.statuses(), "extra")) == 1
     time.sleep(2.5)  # a few monitor intervals of the running resources
 
     others = {"ip", "proxy", "db"}
@@ -331,7 +328,7 @@ def test_config_apply_adding_a_resource_leaves_the_running_ones_untouched(
     ok(hactl(cluster, "n2", "stop", "extra", "--wait", "30"))
     new.write_text(original)
     ok(hactl(cluster, "n2", "config", "apply", str(new), "--force", "--wait", "30"))
-    assert holders(cluster, "extra") == []
+    assert holders(cluster.statuses(), "extra") == []
 
 
 # --- events, simulate, TLS ----------------------------------------------------------------
@@ -371,7 +368,7 @@ def test_simulate_without_a_file_uses_the_live_cluster(cluster: Lab) -> None:
     plan = json.loads(ok(hactl(cluster, "n3", "simulate", "--node-down", holder,
                                "--format", "json")))
     assert plan  # the transition as JSON
-    assert holders(cluster, "ip") == [holder]  # nothing was changed
+    assert holders(cluster.statuses(), "ip") == [holder]  # nothing was changed
 
 
 def test_status_over_tls_from_an_admin_host(cluster: Lab) -> None:

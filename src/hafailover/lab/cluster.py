@@ -63,6 +63,12 @@ OCF_DIR = "ocf"
 Statuses = dict[str, dict[str, Any] | None]
 
 
+def holders(statuses: Statuses, resource: str) -> list[str]:
+    """The nodes whose agent reports ``resource`` running there, sorted."""
+    return sorted(node for node, s in statuses.items() if s is not None
+                  and any(r["resource"] == resource for r in s["resources"]["local"]))
+
+
 class LabError(RuntimeError):
     """The lab cannot do what was asked; the message says why and what to do."""
 
