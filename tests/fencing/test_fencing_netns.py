@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from hafailover.control.client import command
-from hafailover.lab.cluster import Lab, LabSpec, Statuses
+from hafailover.lab.cluster import Lab, LabSpec, holders
 from hafailover.v1 import control_pb2
 
 pytestmark = pytest.mark.tier1
@@ -53,11 +53,6 @@ properties: {stonith-enabled: true, watchdog-timeout: 2s}
 """
 
 
-def holders(statuses: Statuses) -> list[str]:
-    return sorted(node for node, s in statuses.items() if s is not None
-                  and any(r["resource"] == "vip" for r in s["resources"]["local"]))
-
-
 def restart_with(lab: Lab, extra: str) -> str:
     """A fresh cluster with this configuration; returns the node holding the VIP."""
     for node in lab.node_names:
@@ -71,10 +66,10 @@ def restart_with(lab: Lab, extra: str) -> str:
     lab.write_config(spec.config_text())
     for node in lab.node_names:
         lab.start(node)
-    statuses = lab.wait_until(lambda s: len(holders(s)) == 1 and all(
+    statuses = lab.wait_until(lambda s: len(holders(s, "vip")) == 1 and all(
         x is not None and len(x["view"]["members"]) == len(lab.node_names)
         for x in s.values()), what="a formed cluster with the VIP on one node", timeout=30)
-    return holders(statuses)[0]
+    return holders(statuses, "vip")[0]
 
 
 class ArpWatch:
@@ -122,12 +117,12 @@ def test_a_crashed_holder_is_fenced_before_its_vip_starts_elsewhere(lab: Lab) ->
     watch = ArpWatch(lab)
     try:
         lab.power_off(holder)
-        statuses = lab.wait_until(lambda s: len(holders(s)) == 1, nodes=survivors,
+        statuses = lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
                                   what="the VIP started on a survivor", timeout=30)
     finally:
         probes = assert_never_two_macs(watch)
         lab.power_on(holder)
-    new = holders(statuses)[0]
+    new = holders(statuses, "vip")[0]
     fenced = [r for r in records(lab, survivors, "fence")
               if r.get("target") == holder and "lab-power" in str(r.get("devices"))]
     started = [r for r in records(lab, survivors, "action")
@@ -146,7 +141,7 @@ def test_a_frozen_holder_is_fenced_and_never_answers_with_the_new_holder(lab: La
     watch = ArpWatch(lab)
     try:
         lab.freeze(holder)  # the agent stops; the VIP stays on its interface
-        lab.wait_until(lambda s: len(holders(s)) == 1, nodes=survivors,
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
                        what="the VIP started on a survivor", timeout=30)
         time.sleep(1)
     finally:
@@ -164,7 +159,7 @@ def test_without_a_device_the_watchdog_self_fences_a_frozen_holder(lab: Lab) -> 
     watch = ArpWatch(lab)
     try:
         lab.freeze(holder)
-        lab.wait_until(lambda s: len(holders(s)) == 1, nodes=survivors,
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
                        what="the VIP started on a survivor after the watchdog", timeout=40)
         time.sleep(1)
     finally:
@@ -191,7 +186,7 @@ def test_a_failing_fence_device_blocks_recovery_until_an_operator_confirms(lab: 
             nodes=survivors, what="the failing fence reported in status", timeout=30)
         time.sleep(3)  # retries, and still no recovery
         statuses = lab.statuses(survivors)
-        assert holders(statuses) == []
+        assert holders(statuses, "vip") == []
         alerts = [r for r in records(lab, survivors, "fence")
                   if "FAILED" in r.get("event", "") and r.get("level") == "error"]
         assert len(alerts) >= 2, "the failure is retried and reported each time"
@@ -207,7 +202,7 @@ def test_a_failing_fence_device_blocks_recovery_until_an_operator_confirms(lab: 
             check=False, capture_output=True, text=True, timeout=60)
         assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
         assert f"{holder} is recorded as down" in confirmed.stdout
-        lab.wait_until(lambda s: len(holders(s)) == 1, nodes=survivors,
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
                        what="recovery after the confirmation", timeout=30)
     finally:
         lab.power_on(holder)
@@ -232,10 +227,10 @@ fencing:
 
 
 def test_a_two_node_cluster_cut_in_two_keeps_exactly_one_node_with_the_vip(pair: Lab) -> None:
-    statuses = pair.wait_until(lambda s: len(holders(s)) == 1 and all(
+    statuses = pair.wait_until(lambda s: len(holders(s, "vip")) == 1 and all(
         x is not None and len(x["view"]["members"]) == 2 for x in s.values()),
         what="both nodes up, the VIP on one", timeout=30)
-    holder = holders(statuses)[0]
+    holder = holders(statuses, "vip")[0]
     watch = ArpWatch(pair, PAIR_VIP)
     try:
         pair.partition(["n1"], ["n2"])
@@ -247,7 +242,7 @@ def test_a_two_node_cluster_cut_in_two_keeps_exactly_one_node_with_the_vip(pair:
         survivors = [n for n in pair.node_names if pair.running(n)]
         assert len(survivors) == 1, "exactly one node survives the fence race"
         assert survivors == [holder], "the node that ran the VIP is the one kept"
-        assert holders(pair.statuses(survivors)) == survivors
+        assert holders(pair.statuses(survivors), "vip") == survivors
     finally:
         probes = assert_never_two_macs(watch)
         pair.heal()
@@ -269,6 +264,6 @@ def test_hactl_fence_powers_a_node_off_by_hand_and_records_who_asked(lab: Lab) -
         history = lab.status(other)["cluster_status"]["fencing"]["history"]
         assert any(h["target"] == target and h["ok"] and h["requested_by"] == "operator"
                    for h in history)
-        assert holders(lab.statuses([holder, other])) == [holder], "the VIP did not move"
+        assert holders(lab.statuses([holder, other]), "vip") == [holder], "the VIP did not move"
     finally:
         lab.power_on(target)
