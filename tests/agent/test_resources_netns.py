@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hafailover.control.client import command
+from hafailover.diagnostics import WHERE_WAITING
 from hafailover.lab.cluster import Lab, LabSpec, Statuses, holders
 from hafailover.v1 import control_pb2
 
@@ -92,6 +93,19 @@ def test_a_crashed_holder_is_recovered_elsewhere(cluster: Lab) -> None:
         assert web_runs_once(cluster, survivors) in survivors
     finally:
         cluster.power_on(holder)
+
+
+def test_sigusr1_logs_where_each_task_and_thread_of_the_agent_waits(cluster: Lab) -> None:
+    holder = web_runs_once(cluster)
+    cluster.ask_where_waiting([holder])
+    dumps = [r for r in cluster.log_records(holder) if r.get("event") == WHERE_WAITING]
+    assert dumps, "no record of where the agent waits after SIGUSR1"
+    tasks = {t["task"]: t["waits_in"] for t in dumps[-1]["tasks"]}
+    monitors = [name for name in tasks if name.startswith("monitor ('ip'")]
+    assert monitors, sorted(tasks)
+    assert any(f.startswith("monitors.py:") for f in tasks[monitors[0]])
+    assert {"MainThread", "heartbeat"} <= {t["thread"] for t in dumps[-1]["threads"]}
+    assert cluster.running(holder)  # it only logged
 
 
 def test_sigterm_hands_the_resources_over_before_the_agent_exits(cluster: Lab) -> None:

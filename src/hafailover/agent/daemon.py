@@ -41,6 +41,7 @@ from hafailover.agent.replication import (
 from hafailover.agent.resources import LocalResources
 from hafailover.agent.transitions import TransitionDriver
 from hafailover.config.model import ClusterConfig
+from hafailover.diagnostics import WHERE_WAITING, describe_tasks, thread_stacks
 from hafailover.executor.inprocess import warm_up
 from hafailover.fencing.watchdog_client import WatchdogClient
 from hafailover.log import get_logger
@@ -153,7 +154,8 @@ class Agent:
         thread.start()
         for sig, handler in ((signal.SIGTERM, self.request_stop),
                              (signal.SIGINT, self.request_stop),
-                             (signal.SIGHUP, self._reload)):
+                             (signal.SIGHUP, self._reload),
+                             (signal.SIGUSR1, self.log_where_waiting)):
             self.loop.add_signal_handler(sig, handler)
         beat = self.config.heartbeat
         self.events.record(
@@ -173,6 +175,11 @@ class Agent:
         await self._stopping.wait()
         await self._leave(thread)
         return 0
+
+    def log_where_waiting(self) -> None:
+        """SIGUSR1: log where every task and thread of the agent waits (for "it hangs")."""
+        log.warning(WHERE_WAITING, kind="diagnostics",
+                    tasks=describe_tasks(), threads=thread_stacks())
 
     def request_stop(self) -> None:
         self.events.record("agent", f"{self.node} leaving the cluster (SIGTERM)")

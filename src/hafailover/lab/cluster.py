@@ -38,7 +38,8 @@ from typing import Any
 
 from hafailover import settings
 from hafailover.agents.ocf_dir import install_agents
-from hafailover.lab import faults
+from hafailover.diagnostics import WHERE_WAITING
+from hafailover.lab import diagnosis, faults
 from hafailover.lab.netns import (
     Netns,
     add_bridge,
@@ -592,12 +593,40 @@ class Lab:
             time.sleep(POLL_INTERVAL)
 
     def _timeout_report(self, what: str, timeout: float, current: Statuses) -> str:
-        parts = [f"not reached within {timeout}s: {what or 'the condition'}",
-                 "last statuses:", json.dumps(current, indent=2, sort_keys=True)]
+        """The statuses and each log's end; last, a few lines per node (its last events,
+        and where its busy tasks wait), which is all a truncated output may show."""
+        self.ask_where_waiting(list(current))
+        summary = f"not reached within {timeout}s: {what or 'the condition'}"
+        parts = [summary, "last statuses:", json.dumps(current, indent=2, sort_keys=True)]
         for node in current:
             parts.append(f"--- last {LOG_TAIL_LINES} lines of {self.log_path(node)}:")
             parts.extend(self.log_tail(node))
+        parts.append(f"--- in short: {summary}")
+        parts.extend(diagnosis.digest({node: self.log_records(node) for node in current}))
         return "\n".join(parts)
+
+    def ask_where_waiting(self, nodes: Iterable[str], wait: float = 1.0) -> None:
+        """SIGUSR1 to each running agent: it logs where its tasks wait. Waits (up to
+        ``wait`` seconds) until each has written that."""
+        before = {}
+        for node in nodes:
+            pid = self.pid(node)
+            if pid is None or self.frozen(node):
+                continue
+            before[node] = self._dumps(node)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + wait
+        while before and time.monotonic() < deadline:
+            time.sleep(POLL_INTERVAL)
+            before = {n: count for n, count in before.items() if self._dumps(n) == count}
+
+    def _dumps(self, node: str) -> int:
+        try:
+            return self.log_path(node).read_text(errors="replace").count(
+                WHERE_WAITING)
+        except FileNotFoundError:
+            return 0
 
     def log_tail(self, node: str, lines: int = LOG_TAIL_LINES) -> list[str]:
         try:
