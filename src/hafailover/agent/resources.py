@@ -16,9 +16,15 @@ import structlog
 
 from hafailover import settings
 from hafailover.config.model import Clone, ClusterConfig, Primitive, Role, iter_tree
+from hafailover.diagnostics import await_chain, describe_tasks
 from hafailover.executor import attributes
 from hafailover.executor.environment import CloneInstance
-from hafailover.executor.executor import Executor, ExecutorOptions, ProbeTarget
+from hafailover.executor.executor import (
+    DEFAULT_TIMEOUT,
+    Executor,
+    ExecutorOptions,
+    ProbeTarget,
+)
 from hafailover.executor.failures import DecisionKind, FailureDecision
 from hafailover.executor.inprocess import InProcessRunner
 from hafailover.executor.ports import ExecutorGateway
@@ -32,6 +38,9 @@ from hafailover.fencing.watchdog_client import StopCommand
 from hafailover.v1 import peer_pb2
 
 Report = Callable[[peer_pb2.ActionResult], None]
+# seconds past an action's timeout (enforced by the executor, which then kills the agent's
+# process group within a few seconds) after which it is reported as hanging
+OVERDUE_AFTER = 5.0
 log = structlog.get_logger(__name__)
 
 
@@ -205,6 +214,27 @@ class LocalResources:
     # --- the coordinator's requests -------------------------------------------------------
 
     async def run_action(self, request: peer_pb2.ActionRequest) -> peer_pb2.ActionResult:
+        """Run what the coordinator asked. One that runs well past its timeout (which the
+        executor enforces) is a fault in the agent: it is logged with where it waits."""
+        timeout = request.timeout_ms / 1000 if request.timeout_ms else DEFAULT_TIMEOUT
+        task = asyncio.current_task()
+        overdue = asyncio.get_running_loop().call_later(
+            timeout + OVERDUE_AFTER, self._overdue, request, task, timeout)
+        try:
+            return await self._run_action(request)
+        finally:
+            overdue.cancel()
+
+    def _overdue(self, request: peer_pb2.ActionRequest, task: asyncio.Task[object] | None,
+                 timeout: float) -> None:
+        log.error(f"{request.action} of {request.resource} on {self.node} has run "
+                  f"{timeout + OVERDUE_AFTER:g}s, past its {timeout:g}s timeout: still waiting",
+                  kind="diagnostics", resource=request.resource, action=request.action,
+                  transition=request.transition,
+                  waits_in=await_chain(task) if task is not None else [],
+                  tasks=describe_tasks())
+
+    async def _run_action(self, request: peer_pb2.ActionRequest) -> peer_pb2.ActionResult:
         primitive = self.primitive(request.resource)
         if primitive is None:
             return peer_pb2.ActionResult(

@@ -178,14 +178,10 @@ class TransitionDriver:
             for primitive in primitives:
                 request = peer_pb2.ActionRequest(action="probe", resource=primitive)
                 try:
-                    if target == agent.node:
-                        result = await agent.resources.run_action(request)
-                    else:
-                        result = await agent.peers.call(target, "RunAction", request,
-                                                        DEFAULT_TIMEOUT + RPC_MARGIN)
-                except PeerError as exc:
+                    result = await self._run_on(target, request, DEFAULT_TIMEOUT)
+                except (PeerError, TimeoutError) as exc:
                     log.warning("re-probe failed", resource=primitive, node=target,
-                                error=str(exc))
+                                error=str(exc) or "no result in time")
                     continue
                 self.resources.update(result)
         self.request()
@@ -291,14 +287,12 @@ class TransitionDriver:
         log.info("action", transition=number, action=action.kind.value,
                  resource=action.resource, node=action.node, reason=action.reason)
         try:
-            if action.node == agent.node:
-                result = await agent.resources.run_action(request)
-            else:
-                result = await agent.peers.call(action.node, "RunAction", request,
-                                                timeout + RPC_MARGIN)
-        except PeerError as exc:
+            result = await self._run_on(action.node, request, timeout)
+        except (PeerError, TimeoutError) as exc:
+            why = exc if isinstance(exc, PeerError) else \
+                f"no result within {timeout + RPC_MARGIN:g}s; abandoned"
             agent.events.record("action", f"{action.kind.value} {action.resource} on "
-                                f"{action.node}: {exc}", level="warning")
+                                f"{action.node}: {why}", level="warning")
             return False
         if result.status == "refused":
             agent.events.record("action", f"{action.node} refused {action.kind.value} "
@@ -309,6 +303,19 @@ class TransitionDriver:
             agent.report(result)
         self.result_arrived(result, from_transition=True)
         return bool(result.status == "ok")
+
+    async def _run_on(self, node: str, request: peer_pb2.ActionRequest,
+                      timeout: float) -> peer_pb2.ActionResult:
+        """Run an action on ``node`` (this one, or a peer over the channel) with the same
+        deadline either way: a hung action must not hold the cluster. Raises PeerError
+        or TimeoutError."""
+        agent = self.agent
+        if node == agent.node:
+            return await asyncio.wait_for(agent.resources.run_action(request),
+                                          timeout + RPC_MARGIN)
+        result: peer_pb2.ActionResult = await agent.peers.call(node, "RunAction", request,
+                                                               timeout + RPC_MARGIN)
+        return result
 
     def result_arrived(self, result: peer_pb2.ActionResult, *,
                        from_transition: bool = False) -> None:
