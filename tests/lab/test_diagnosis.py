@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from hafailover.diagnostics import WHERE_WAITING
-from hafailover.lab.diagnosis import busy_tasks, digest, last_events
+from hafailover.lab.diagnosis import busy_tasks, digest, last_events, overdue_reports
 
 pytestmark = pytest.mark.tier0
 
@@ -49,3 +53,23 @@ def test_without_a_dump_the_digest_says_so() -> None:
 def test_lines_are_cut_to_a_readable_width() -> None:
     (line,) = last_events("n1", [{"event": "x " * 200, "timestamp": T}], 1)
     assert len(line) == 150
+
+
+def test_overdue_reports_list_the_error_records_of_every_agent_log() -> None:
+    # not under pytest's tmp_path: the session's own summary reads the agent logs there
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        log = root / "promotion0" / "n1" / "agent.log"
+        log.parent.mkdir(parents=True)
+        overdue = {"event": "promote of db on n1 has run 25s, past its 20s timeout: still "
+                   "waiting", "kind": "diagnostics", "level": "error",
+                   "waits_in": ["resources.py:224 in run_action", "runner.py:120 in run",
+                                "tasks.py:476 in wait_for", "waiting for Future"]}
+        dump = {"event": WHERE_WAITING, "kind": "diagnostics", "level": "warning"}
+        log.write_text("\n".join([json.dumps({"event": "n1 started"}), json.dumps(dump),
+                                  "not json", json.dumps(overdue)]) + "\n")
+        (root / "other.log").write_text(json.dumps(overdue) + "\n")
+        assert overdue_reports(root) == [
+            "promotion0/n1/agent.log: promote of db on n1 has run 25s, past its 20s "
+            "timeout: still waiting [resources.py:224 in run_action > runner.py:120 in run "
+            "> tasks.py:476 in wait_for > waiting for Future]"]

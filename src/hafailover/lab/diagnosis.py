@@ -7,7 +7,9 @@ asks for that before it writes the report.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from hafailover.diagnostics import WHERE_WAITING
@@ -63,4 +65,28 @@ def digest(records_by_node: Mapping[str, list[dict[str, Any]]], events: int = 6)
     for node, records in records_by_node.items():
         lines.extend(last_events(node, records, events))
         lines.extend(busy_tasks(node, records))
+    return lines
+
+
+def overdue_reports(root: Path) -> list[str]:
+    """Every action an agent under ``root`` logged as overdue (``kind: diagnostics``,
+    level error), one line each: which log, what, and where it waited."""
+    lines = []
+    for log in sorted(root.glob("**/agent.log")):
+        try:
+            text = log.read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if '"diagnostics"' not in line or '"error"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("kind") != "diagnostics" or record.get("level") != "error":
+                continue
+            waits_in = record.get("waits_in") or []
+            lines.append(f"{log.relative_to(root)}: {record.get('event')} "
+                         f"[{' > '.join(str(f) for f in waits_in[-4:])}]")
     return lines
