@@ -23,17 +23,25 @@ async def waits_for_task(task: asyncio.Task[None]) -> None:
     await task
 
 
-def test_the_chain_follows_awaits_into_the_innermost_coroutine() -> None:
+def chain_while_waiting(waits_for_other_task: bool) -> list[str]:
+    """The await chain of a task suspended in ``outer`` (or in ``waits_for_task`` on a
+    task suspended there), taken while it waits."""
     async def main() -> list[str]:
         event = asyncio.Event()
-        task = asyncio.create_task(outer(event), name="worker")
+        task = asyncio.create_task(outer(event), name="the inner one")
+        if waits_for_other_task:
+            task = asyncio.create_task(waits_for_task(task), name="waiting")
         await asyncio.sleep(0)
         chain = await_chain(task)
         event.set()
         await task
         return chain
 
-    chain = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_the_chain_follows_awaits_into_the_innermost_coroutine() -> None:
+    chain = chain_while_waiting(waits_for_other_task=False)
     functions = [frame.split(" in ")[-1] for frame in chain[:-1]]
     assert functions == ["outer", "innermost", "wait"]
     assert chain[0].startswith("test_where_waiting.py:")
@@ -41,17 +49,8 @@ def test_the_chain_follows_awaits_into_the_innermost_coroutine() -> None:
 
 
 def test_a_task_waiting_for_another_task_names_it() -> None:
-    async def main() -> list[str]:
-        event = asyncio.Event()
-        inner = asyncio.create_task(outer(event), name="the inner one")
-        waiting = asyncio.create_task(waits_for_task(inner), name="waiting")
-        await asyncio.sleep(0)
-        chain = await_chain(waiting)
-        event.set()
-        await waiting
-        return chain
-
-    assert asyncio.run(main())[-1] == "waiting for task 'the inner one'"
+    chain = chain_while_waiting(waits_for_other_task=True)
+    assert chain[-1] == "waiting for task 'the inner one'"
 
 
 def test_every_unfinished_task_is_described_and_finished_ones_are_not() -> None:
