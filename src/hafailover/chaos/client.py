@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import signal
 import sys
 import time
-from types import FrameType
+
+from hafailover.stopping import StopOnSignal
 
 TIMEOUT = 2.0
 
@@ -74,16 +74,9 @@ def write_one(vip: str, run: str, n: int) -> dict[str, object]:
 
 
 def write(vip: str, run: str, every: float, count: int | None) -> int:
-    stopping = False
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopOnSignal()
     n = 0
-    while not stopping and (count is None or n < count):
+    while not stop.requested and (count is None or n < count):
         n += 1
         started = time.monotonic()
         print(json.dumps(write_one(vip, run, n)), flush=True)

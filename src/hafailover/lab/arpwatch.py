@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import select
-import signal
 import socket
 import struct
 import sys
 import time
-from types import FrameType
+
+from hafailover.stopping import StopOnSignal
 
 ETH_P_ARP = 0x0806
 _ARP = struct.Struct("!HHBBH6s4s6s4s")
@@ -65,22 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     sock.bind((args.interface, 0))
     mac = sock.getsockname()[4]
     frame = request_frame(mac, interface_ipv4(args.interface), args.ip)
-    stopping = False
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopOnSignal()
     probes = answered = doubled = 0
     most = 0
     seen: set[str] = set()
-    while not stopping:
+    while not stop.requested:
         sent = time.monotonic()
         sock.send(frame)
         macs: set[str] = set()
-        while (left := sent + args.every - time.monotonic()) > 0 and not stopping:
+        while (left := sent + args.every - time.monotonic()) > 0 and not stop.requested:
             ready, _, _ = select.select([sock], [], [], left)
             if ready:
                 sender = reply_sender(sock.recv(2048), args.ip)
