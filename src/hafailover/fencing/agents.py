@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from hafailover import settings
 from hafailover.config.model import FenceDevice
 from hafailover.executor.output import TailBuffer
+from hafailover.executor.runner import live_group_members
 from hafailover.fencing.protocol import (
     EXIT_OFF,
     EXIT_OK,
@@ -223,7 +224,7 @@ async def _run(argv: list[str], stdin: str, timeout: float, env: Mapping[str, st
             await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
         except TimeoutError:
             timed_out = True
-            _kill_group(pid)
+            await _kill_group(pid)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(protocol.exited), _REAP_TIME)
         duration = time.monotonic() - started
@@ -231,7 +232,7 @@ async def _run(argv: list[str], stdin: str, timeout: float, env: Mapping[str, st
             await asyncio.wait_for(asyncio.shield(protocol.pipes_closed), DRAIN_TIME)
     except asyncio.CancelledError:
         if not protocol.exited.done():
-            _kill_group(pid)
+            await asyncio.shield(_kill_group(pid))
         transport.close()
         raise
     transport.close()
@@ -241,10 +242,16 @@ async def _run(argv: list[str], stdin: str, timeout: float, env: Mapping[str, st
                 captured.truncated, duration, timed_out)
 
 
-def _kill_group(pgid: int) -> None:
-    """The agent leads its own session, so its pid is its process group's id."""
+async def _kill_group(pgid: int) -> None:
+    """SIGKILL the agent's process group (it leads its own session, so its pid is the
+    group's id), and wait until nothing of it runs, up to ``_REAP_TIME``: SIGKILL is
+    delivered asynchronously, and a fence's result must not be reported while a part of
+    its agent may still act on the device."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + _REAP_TIME
+    while live_group_members(pgid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 async def run_fence_agent(device: FenceDevice, action: str, plug: str,
