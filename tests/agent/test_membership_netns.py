@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
 from conftest import (
     DEAD_TIME,
     INTERVAL,
@@ -22,7 +23,6 @@ from conftest import (
     wait_for_record,
     wait_formed,
 )
-
 from hafailover.lab.cluster import Lab, Statuses
 
 pytestmark = pytest.mark.tier1

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import (
     DEAD_TIME,
     LogMark,
@@ -23,7 +24,6 @@ from conftest import (
     send,
     wait_formed,
 )
-
 from hafailover import settings
 from hafailover.lab.cluster import CLIENT, Lab, Statuses
 from hafailover.membership.packet import DropReason

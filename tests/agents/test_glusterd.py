@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import OcfAgent, require_root_and, wait_for, world_readable_tempdir
 
+from conftest import OcfAgent, require_root_and, wait_for, world_readable_tempdir
 from hafailover.lab.netns import Netns, add_bridge, namespace
 
 pytestmark = pytest.mark.tier1

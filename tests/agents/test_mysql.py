@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import OcfAgent, OcfResult, require_root_and, wait_for, world_readable_tempdir
 from mysql_support import SERVER_OPTIONS, rows, scalar, sql, wait_for_value
 
+from conftest import OcfAgent, OcfResult, require_root_and, wait_for, world_readable_tempdir
 from hafailover.lab.netns import Netns, add_bridge, connect, namespace
 
 pytestmark = pytest.mark.tier1

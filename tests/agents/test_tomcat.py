@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MakeAgent, OcfAgent, curl, require_root_and, wait_for, world_readable_tempdir
 
+from conftest import MakeAgent, OcfAgent, curl, require_root_and, wait_for, world_readable_tempdir
 from hafailover.lab.netns import Netns, namespace
 
 pytestmark = pytest.mark.tier1

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import (
     MakeAgent,
     OcfAgent,
@@ -23,7 +24,6 @@ from conftest import (
     wait_for,
     world_readable_tempdir,
 )
-
 from hafailover.lab.netns import Netns, namespace
 
 pytestmark = pytest.mark.tier1
