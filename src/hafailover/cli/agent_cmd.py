@@ -46,7 +46,8 @@ def agent(config_path: str, node: str | None) -> None:
 
     \b
     SIGTERM: leave the cluster cleanly. SIGHUP: re-read the configuration file and
-    propose it to the cluster (like hactl config apply).
+    propose it to the cluster (like hactl config apply). SIGUSR1: log where every task
+    and thread of the agent waits (when it seems to hang).
     \b
     Example:
       hafailover --log-format json agent --config /etc/hafailover/cluster.yaml
