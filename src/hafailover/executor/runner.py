@@ -49,9 +49,24 @@ def live_group_members(pgid: int) -> list[int]:
     return members
 
 
-def _signal_group(pgid: int, sig: int) -> None:
+def signal_group(pgid: int, sig: int) -> None:
+    """Send ``sig`` to process group ``pgid``; a group already gone is not an error."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+async def group_gone(pgid: int, timeout: float, *, every: float = 0.01,
+                     clock: Clock | None = None) -> bool:
+    """Wait, at most ``timeout`` seconds, until no member of group ``pgid`` is alive;
+    whether it is gone. Signals are delivered asynchronously: after SIGKILL a member may
+    still run for a moment."""
+    clock = clock or SystemClock()
+    deadline = clock.monotonic() + timeout
+    while live_group_members(pgid):
+        if clock.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(every)
+    return True
 
 
 class _AgentProtocol(asyncio.SubprocessProtocol):
@@ -145,18 +160,12 @@ class SubprocessRunner:
 
         The agent is a session leader, so its pid is its process group id.
         """
-        _signal_group(pgid, signal.SIGTERM)
-        deadline = self._clock.monotonic() + self.kill_grace
-        while live_group_members(pgid) and self._clock.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        if live_group_members(pgid):
+        signal_group(pgid, signal.SIGTERM)
+        if not await group_gone(pgid, self.kill_grace, every=0.02, clock=self._clock):
             log.warning("agent group survived SIGTERM; sending SIGKILL", pgid=pgid,
                         grace=self.kill_grace)
-            _signal_group(pgid, signal.SIGKILL)
-            # SIGKILL is delivered asynchronously: the result must not be reported
-            # while a member of the group still runs
-            deadline = self._clock.monotonic() + 5.0
-            while live_group_members(pgid) and self._clock.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            signal_group(pgid, signal.SIGKILL)
+            # the result must not be reported while a member of the group still runs
+            await group_gone(pgid, 5.0, clock=self._clock)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(exited), self.kill_grace + 5.0)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from hafailover import settings
 from hafailover.config.model import FenceDevice
 from hafailover.executor.output import TailBuffer
-from hafailover.executor.runner import live_group_members
+from hafailover.executor.runner import group_gone, signal_group
 from hafailover.fencing.protocol import (
     EXIT_OFF,
     EXIT_OK,
@@ -247,11 +247,8 @@ async def _kill_group(pgid: int) -> None:
     group's id), and wait until nothing of it runs, up to ``_REAP_TIME``: SIGKILL is
     delivered asynchronously, and a fence's result must not be reported while a part of
     its agent may still act on the device."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-    deadline = time.monotonic() + _REAP_TIME
-    while live_group_members(pgid) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
+    signal_group(pgid, signal.SIGKILL)
+    await group_gone(pgid, _REAP_TIME)
 
 
 async def run_fence_agent(device: FenceDevice, action: str, plug: str,
