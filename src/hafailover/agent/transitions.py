@@ -179,9 +179,9 @@ class TransitionDriver:
                 request = peer_pb2.ActionRequest(action="probe", resource=primitive)
                 try:
                     result = await self._run_on(target, request, DEFAULT_TIMEOUT)
-                except (PeerError, TimeoutError) as exc:
+                except PeerError as exc:
                     log.warning("re-probe failed", resource=primitive, node=target,
-                                error=str(exc) or "no result in time")
+                                error=str(exc))
                     continue
                 self.resources.update(result)
         self.request()
@@ -288,11 +288,9 @@ class TransitionDriver:
                  resource=action.resource, node=action.node, reason=action.reason)
         try:
             result = await self._run_on(action.node, request, timeout)
-        except (PeerError, TimeoutError) as exc:
-            why = exc if isinstance(exc, PeerError) else \
-                f"no result within {timeout + RPC_MARGIN:g}s; abandoned"
+        except PeerError as exc:
             agent.events.record("action", f"{action.kind.value} {action.resource} on "
-                                f"{action.node}: {why}", level="warning")
+                                f"{action.node}: {exc}", level="warning")
             return False
         if result.status == "refused":
             agent.events.record("action", f"{action.node} refused {action.kind.value} "
@@ -308,13 +306,17 @@ class TransitionDriver:
                       timeout: float) -> peer_pb2.ActionResult:
         """Run an action on ``node`` (this one, or a peer over the channel) with the same
         deadline either way: a hung action must not hold the cluster. Raises PeerError
-        or TimeoutError."""
+        either way too."""
         agent = self.agent
+        deadline = timeout + RPC_MARGIN
         if node == agent.node:
-            return await asyncio.wait_for(agent.resources.run_action(request),
-                                          timeout + RPC_MARGIN)
+            try:
+                return await asyncio.wait_for(agent.resources.run_action(request), deadline)
+            except TimeoutError:
+                raise PeerError(node, "RunAction", TimeoutError(
+                    f"no result within {deadline:g}s; abandoned")) from None
         result: peer_pb2.ActionResult = await agent.peers.call(node, "RunAction", request,
-                                                               timeout + RPC_MARGIN)
+                                                               deadline)
         return result
 
     def result_arrived(self, result: peer_pb2.ActionResult, *,
