@@ -41,7 +41,8 @@ class ManualClock:
         """Move time forward, waking sleepers in deadline order and letting them run."""
         target = self.now + seconds
         while True:
-            due = sorted((d, f) for d, f in self._sleepers if d <= target and not f.done())
+            due = sorted(((d, f) for d, f in self._sleepers if d <= target and not f.done()),
+                         key=lambda sleeper: sleeper[0])  # equal deadlines: in sleep order
             if not due:
                 break
             deadline, future = due[0]

@@ -123,7 +123,8 @@ class TransitionDriver:
 
     async def wait_idle(self, timeout: float) -> bool:
         try:
-            await asyncio.wait_for(self.idle.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.idle.wait()
         except TimeoutError:
             return False
         return True
@@ -311,7 +312,8 @@ class TransitionDriver:
         deadline = timeout + RPC_MARGIN
         if node == agent.node:
             try:
-                return await asyncio.wait_for(agent.resources.run_action(request), deadline)
+                async with asyncio.timeout(deadline):
+                    return await agent.resources.run_action(request)
             except TimeoutError:
                 raise PeerError(node, "RunAction", TimeoutError(
                     f"no result within {deadline:g}s; abandoned")) from None

@@ -49,20 +49,23 @@ class InProcessRunner:
     """A ``ProcessRunner`` that calls built-in agents directly and hands every other
     command to ``fallback``."""
 
-    def __init__(self, fallback: ProcessRunner, clock: Clock | None = None) -> None:
+    def __init__(self, fallback: ProcessRunner, clock: Clock | None = None, *,
+                 find_invoke: Callable[[Sequence[str]], Invoke | None] = builtin_invoke,
+                 ) -> None:
         self.fallback = fallback
         self.clock = clock or SystemClock()
+        self.find_invoke = find_invoke
 
     async def run(self, argv: Sequence[str], env: Mapping[str, str],
                   timeout: float) -> ProcessOutcome:
-        invoke = builtin_invoke(argv)
+        invoke = self.find_invoke(argv)
         if invoke is None:
             return await self.fallback.run(argv, env, timeout)
         clock = self.clock
         started, started_wall = clock.monotonic(), clock.time()
         try:
-            rc, out, err = await asyncio.wait_for(
-                asyncio.to_thread(invoke, argv[3], dict(env)), timeout)
+            async with asyncio.timeout(timeout):
+                rc, out, err = await asyncio.to_thread(invoke, argv[3], dict(env))
         except TimeoutError:
             return ProcessOutcome(rc=None, started=started, finished=clock.monotonic(),
                                   started_wall=started_wall, finished_wall=clock.time(),

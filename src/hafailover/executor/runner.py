@@ -132,14 +132,16 @@ class SubprocessRunner:
         timed_out = False
         try:
             try:
-                await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(protocol.exited)
             except TimeoutError:
                 timed_out = True
                 await self._kill_group(pid, protocol.exited)
             finished, finished_wall = clock.monotonic(), clock.time()
             # What the agent wrote before exiting is in the pipes: give it time to arrive.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(protocol.pipes_closed), self.drain_time)
+                async with asyncio.timeout(self.drain_time):
+                    await asyncio.shield(protocol.pipes_closed)
         except asyncio.CancelledError:
             if not protocol.exited.done():  # a finished agent's children are left alone
                 await asyncio.shield(self._kill_group(pid, protocol.exited))
@@ -168,4 +170,5 @@ class SubprocessRunner:
             # the result must not be reported while a member of the group still runs
             await group_gone(pgid, 5.0, clock=self._clock)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(exited), self.kill_grace + 5.0)
+            async with asyncio.timeout(self.kill_grace + 5.0):
+                await asyncio.shield(exited)

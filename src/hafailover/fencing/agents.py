@@ -194,7 +194,8 @@ async def _run_in_process(module: str, stdin: str, timeout: float) -> _Run:
     invoke = importlib.import_module(module).invoke
     started = time.monotonic()
     try:
-        rc, output = await asyncio.wait_for(asyncio.to_thread(invoke, stdin), timeout)
+        async with asyncio.timeout(timeout):
+            rc, output = await asyncio.to_thread(invoke, stdin)
     except TimeoutError:
         return _Run(None, "", False, time.monotonic() - started, True)
     return _Run(rc, output, False, time.monotonic() - started, False)
@@ -221,15 +222,18 @@ async def _run(argv: list[str], stdin: str, timeout: float, env: Mapping[str, st
                 pipe.write(stdin.encode())  # a few lines: fits in the pipe's buffer
             pipe.close()
         try:
-            await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(protocol.exited)
         except TimeoutError:
             timed_out = True
             await _kill_group(pid)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(protocol.exited), _REAP_TIME)
+                async with asyncio.timeout(_REAP_TIME):
+                    await asyncio.shield(protocol.exited)
         duration = time.monotonic() - started
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(protocol.pipes_closed), DRAIN_TIME)
+            async with asyncio.timeout(DRAIN_TIME):
+                await asyncio.shield(protocol.pipes_closed)
     except asyncio.CancelledError:
         if not protocol.exited.done():
             await asyncio.shield(_kill_group(pid))
