@@ -267,3 +267,62 @@ def test_hactl_fence_powers_a_node_off_by_hand_and_records_who_asked(lab: Lab) -
         assert holders(lab.statuses([holder, other]), "vip") == [holder], "the VIP did not move"
     finally:
         lab.power_on(target)
+
+
+def carries_vip(lab: Lab, node: str, vip: str = VIP) -> bool:
+    shown = lab.netns(node).run(["ip", "-o", "addr", "show", "dev", "eth0"]).stdout
+    return f" {vip}/" in shown
+
+
+def test_a_fenced_holder_comes_back_without_the_vip_it_held(lab: Lab) -> None:
+    holder = restart_with(lab, FENCE_LAB)
+    survivors = [n for n in lab.node_names if n != holder]
+    watch = ArpWatch(lab)
+    try:
+        lab.kill(holder)  # the agent dies; the node lives on with the VIP on eth0
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
+                       what="the VIP started on a survivor", timeout=30)
+        assert not carries_vip(lab, holder), "the fence's power loss cleared the VIP"
+        lab.power_on(holder)
+        lab.start(holder)
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1 and all(
+            x is not None and len(x["view"]["members"]) == 3 for x in s.values()),
+            what="the fenced node back in the cluster", timeout=30)
+    finally:
+        probes = assert_never_two_macs(watch)
+    assert probes[-1]["macs"], "the VIP answers at the end"
+
+
+def test_a_node_that_boots_with_the_vip_left_on_it_gives_it_up_at_once(lab: Lab) -> None:
+    """The sequence that once held the VIP on two nodes for 30 s: the stop of the
+    leftover cancelled its monitor as the monitor returned, and never finished.
+    Repeated, since it depended on timing."""
+    holder = restart_with(lab, FENCE_LAB)
+    for _ in range(3):
+        survivors = [n for n in lab.node_names if n != holder]
+        lab.power_off(holder)
+        lab.wait_until(lambda s: len(holders(s, "vip")) == 1, nodes=survivors,
+                       what="the VIP started on a survivor", timeout=30)
+        lab.power_on(holder)
+        lab.netns(holder).run(["ip", "addr", "add", f"{VIP}/24", "dev", "eth0"])
+        watch = ArpWatch(lab)
+        began = time.time()
+        lab.start(holder)
+        statuses = lab.wait_until(lambda s: all(
+            x is not None and len(x["view"]["members"]) == 3 for x in s.values())
+            and len(holders(s, "vip")) == 1, what="one VIP holder, the node back", timeout=30)
+        time.sleep(1)
+        probes, _ = watch.stop()
+        stops = [r for node in lab.node_names for r in lab.log_records(node)
+                 if r.get("kind") == "action" and when(r) >= began
+                 and r.get("event", "").startswith(f"stop vip on {holder}")]
+        assert stops and stops[0]["event"].startswith(f"stop vip on {holder}: ok"), stops
+        # a probe is stamped at the end of its 20 ms window
+        late = [p for p in probes if len(p["macs"]) > 1 and p["t"] - 0.02 > when(stops[0])]
+        assert not late, f"two MACs answered after the leftover was stopped: {late}"
+        assert not carries_vip(lab, holder)
+        holder = holders(statuses, "vip")[0]
+    overdue = [r for node in lab.node_names for r in lab.log_records(node)
+               if "abandoned" in r.get("event", "") or "did not stop in time"
+               in r.get("event", "")]
+    assert not overdue, overdue

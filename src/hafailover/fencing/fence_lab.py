@@ -1,8 +1,11 @@
 """fence_lab: a fence agent for a lab whose nodes are network namespaces on one machine.
 
 ``off`` is a power loss: every link of the node's namespace except loopback goes down,
-then every process in it is killed with SIGKILL. ``on`` brings the links back up;
-processes are not restarted, like a machine whose services do not start at boot.
+then every process in it is killed with SIGKILL, and what lived only in memory is gone:
+a link whose alias records its boot addresses (``boot 10.1.0.11/24``, as ``hafailover
+lab`` sets it) keeps only those, so a VIP the node held is not there when it comes back.
+``on`` brings the links back up; processes are not restarted, like a machine whose
+services do not start at boot.
 ``status`` answers 0 (on) while a link other than loopback is up, 2 (off) when all are
 down. Parameters come as ``key=value`` lines on standard input, or as ``-o ACTION -n
 PLUG --namespace=FORMAT`` on the command line, as with any fence-agents agent:
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from hafailover import settings
 from hafailover.fencing.protocol import (
@@ -41,6 +45,7 @@ from hafailover.fencing.protocol import (
 NAME = "fence_lab"
 DEFAULT_FORMAT = "hfl-{plug}"
 NETNS_DIR = "/run/netns"
+BOOT_ALIAS = "boot"  # first word of a link alias that lists its boot addresses
 KILL_ROUNDS = 50  # processes that fork while being killed: look again this many times
 KILL_WAIT = 0.05
 PARAMETERS = (
@@ -80,13 +85,41 @@ def namespace_for(fmt: str, plug: str) -> str:
 
 def links(ns: str) -> dict[str, bool]:
     """Every link of the namespace but loopback, and whether it is up (admin state)."""
-    data = json.loads(_ip("-j", "-n", ns, "link", "show") or "[]")
     found = {}
-    for link in data:
+    for link in _link_records(ns):
         name = str(link.get("ifname", ""))
         if name and name != "lo" and "LOOPBACK" not in link.get("flags", []):
             found[name] = "UP" in link.get("flags", [])
     return found
+
+
+def _link_records(ns: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(_ip("-j", "-n", ns, "link", "show") or "[]")
+    return records
+
+
+def record_boot_addresses(ns: str, link: str, addresses: Sequence[str]) -> None:
+    """Remember ``addresses`` (CIDR) as what ``link`` has after a boot, in its alias."""
+    _ip("-n", ns, "link", "set", "dev", link, "alias", " ".join([BOOT_ALIAS, *addresses]))
+
+
+def boot_addresses(ns: str) -> dict[str, list[str]]:
+    """Each link that has its boot addresses recorded, with them."""
+    found = {}
+    for link in _link_records(ns):
+        words = str(link.get("ifalias", "")).split()
+        if words[:1] == [BOOT_ALIAS]:
+            found[str(link["ifname"])] = words[1:]
+    return found
+
+
+def reset_addresses(ns: str) -> None:
+    """Every link with recorded boot addresses gets exactly those back: whatever a
+    resource added (a VIP) is gone, as after a power loss. Other links are left alone."""
+    for link, addresses in boot_addresses(ns).items():
+        _ip("-n", ns, "addr", "flush", "dev", link, "scope", "global")
+        for address in addresses:
+            _ip("-n", ns, "addr", "add", address, "dev", link)
 
 
 def set_links(ns: str, state: str) -> None:
@@ -118,6 +151,7 @@ def kill_all(ns: str) -> None:
 def power_off(ns: str) -> None:
     set_links(ns, "down")  # the node goes silent at once, then it dies
     kill_all(ns)
+    reset_addresses(ns)
 
 
 def power_on(ns: str) -> None:

@@ -39,6 +39,7 @@ from typing import Any
 from hafailover import settings
 from hafailover.agents.ocf_dir import install_agents
 from hafailover.diagnostics import WHERE_WAITING
+from hafailover.fencing import fence_lab
 from hafailover.lab import diagnosis, faults
 from hafailover.lab.netns import (
     Netns,
@@ -212,8 +213,9 @@ class Lab:
         for node in self.node_names:
             ns = create_namespace(self._namespace_name(node))
             for k in range(self.spec.links):
-                connect(ns, f"eth{k}", switch, f"br{k}", peer=f"{node}-eth{k}",
-                        addresses=[f"{self.address(node, k)}/24"])
+                boot = [f"{self.address(node, k)}/24"]
+                connect(ns, f"eth{k}", switch, f"br{k}", peer=f"{node}-eth{k}", addresses=boot)
+                fence_lab.record_boot_addresses(ns.name, f"eth{k}", boot)
         client = create_namespace(self._namespace_name(CLIENT))
         connect(client, "eth0", switch, "br0", peer=f"{CLIENT}-eth0",
                 addresses=[f"{self.address(CLIENT)}/24"])
@@ -483,19 +485,16 @@ class Lab:
         self.netns(member).kill_all(sig)
 
     def power_off(self, node: str) -> None:
-        """Power loss: every process in the namespace dies at once and the links go
-        down."""
-        ns = self.netns(node)
+        """Power loss, as ``fence_lab`` does it: the links go down, every process in the
+        namespace dies at once, and the links keep only their boot addresses."""
         pid = self.pid(node)
-        ns.kill_all(signal.SIGKILL)
+        fence_lab.power_off(self._namespace_name(node))
         process = self._processes.get(node)
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
         elif pid is not None:
             self._wait_gone(node, pid, 5)
-        for k in range(self.spec.links):
-            faults.set_link(ns, f"eth{k}", up=False)
 
     def power_on(self, node: str) -> None:
         """A powered-off node (a link down) boots: what a power loss wipes is gone
@@ -506,13 +505,10 @@ class Lab:
         links = [f"eth{k}" for k in range(self.spec.links)]
         if all(faults.link_is_up(ns, link) for link in links):
             return
-        for k in range(self.spec.links):
-            ns.run(["ip", "addr", "flush", "dev", f"eth{k}", "scope", "global"])
-            ns.run(["ip", "addr", "add", f"{self.address(node, k)}/24", "dev", f"eth{k}"])
+        fence_lab.reset_addresses(ns.name)
         shutil.rmtree(self.resource_tmp(node), ignore_errors=True)
         self.resource_tmp(node).mkdir(parents=True, exist_ok=True)
-        for k in range(self.spec.links):
-            faults.set_link(ns, f"eth{k}", up=True)
+        fence_lab.power_on(ns.name)
 
     # --- network faults -----------------------------------------------------------------
 
