@@ -45,7 +45,7 @@ from hafailover.config.model import (
     Rule,
     frozen_map,
 )
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 
 NOW = 1_764_000_000.0

@@ -24,11 +24,11 @@ from pathlib import Path
 from hafailover.config.model import AgentRef, Primitive, frozen_map
 from hafailover.executor import (
     Executor,
-    ExecutorGateway,
     ExecutorOptions,
     FailureDecision,
     MonitorChange,
     OperationResult,
+    system_gateway,
 )
 from hafailover.log import configure_logging
 
@@ -57,7 +57,7 @@ def overhead(root: Path, runs: int) -> None:
     script.chmod(0o755)
     p = Primitive("trivial", AgentRef("ocf", "bench", "trivial"))
     ex = Executor(ExecutorOptions(node="bench", ocf_root=str(root)),
-                  ExecutorGateway.system(Quiet()))
+                  system_gateway(Quiet()))
     env = {"PATH": "/usr/bin:/bin", "OCF_ROOT": str(root)}
 
     direct = []
@@ -98,7 +98,7 @@ def throughput(root: Path, resources: int, seconds: float) -> None:
           f"{seconds:g}s per setting, {cpus} CPUs)")
     for concurrency in (1, 4, 16, 64):
         ex = Executor(ExecutorOptions(node="bench", probe_concurrency=concurrency),
-                      ExecutorGateway.system(Quiet()))
+                      system_gateway(Quiet()))
 
         async def loop(executor: Executor = ex) -> tuple[int, float]:
             done, start = 0, time.perf_counter()

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff"; python3 -m ruff check src tests bench
 echo "== mypy"; python3 -m mypy
+echo "== lint-imports"; lint-imports --no-cache
 if (($#)); then
   echo "== pytest $*"; python3 -m pytest "$@"
   exit

@@ -7,7 +7,7 @@ import pytest
 from hafailover.agent.commands import CommandError, plan
 from hafailover.config.loader import load_config_text
 from hafailover.config.model import ClusterConfig
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.core.state import FailCount
 from hafailover.store import document as doc_ops
 from hafailover.store.document import Version

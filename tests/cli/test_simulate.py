@@ -38,8 +38,8 @@ from hafailover.config.model import (
     Primitive,
     Role,
 )
+from hafailover.config.scores import INFINITY
 from hafailover.core.scheduler import schedule
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 from hafailover.core.transition import (
     Action,

@@ -23,7 +23,7 @@ from hafailover.config.model import (
     Primitive,
     Role,
 )
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.reports import ReportedError, Severity
 
 pytestmark = pytest.mark.tier0

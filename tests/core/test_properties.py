@@ -41,8 +41,8 @@ from hafailover.config.model import (
     Resource,
     Role,
 )
+from hafailover.config.scores import INFINITY
 from hafailover.core.scheduler import schedule
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, NodeState, ResourceInstance
 from hafailover.core.transition import Action, ActionKind, Transition
 

@@ -6,8 +6,8 @@ import pytest
 
 from core.builders import clone, coloc, config, group, loc, order, prim, state
 from hafailover.config.model import Expression, Group, Location, Role, Rule
+from hafailover.config.scores import INFINITY
 from hafailover.core.scheduler import schedule
-from hafailover.core.scores import INFINITY
 from hafailover.core.transition import ActionKind, ChangeKind, Transition
 
 pytestmark = pytest.mark.tier0

@@ -21,8 +21,8 @@ from hafailover.config.model import (
     Role,
     frozen_map,
 )
+from hafailover.config.scores import INFINITY
 from hafailover.core.quorum import has_quorum
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import (
     ClusterState,
     FailCount,

@@ -11,15 +11,15 @@ import pytest
 from executor_fakes import RecordingCoordinator, dummy
 
 from hafailover.config.model import AgentRef, Operation, Primitive, Role, frozen_map
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.executor import (
     DecisionKind,
     Discovered,
     ExecStatus,
     Executor,
-    ExecutorGateway,
     ExecutorOptions,
     netns_prefix,
+    system_gateway,
 )
 from hafailover.lab.netns import Netns, add_bridge, connect, namespace
 
@@ -31,7 +31,7 @@ needs_agents = pytest.mark.skipif(
 
 
 def executor(coordinator: RecordingCoordinator | None = None, **options: object) -> Executor:
-    gateway = ExecutorGateway.system(coordinator or RecordingCoordinator(), kill_grace=0.5)
+    gateway = system_gateway(coordinator or RecordingCoordinator(), kill_grace=0.5)
     return Executor(ExecutorOptions(**{"node": "n1", **options}),  # type: ignore[arg-type]
                     gateway)
 

@@ -9,7 +9,7 @@ import pytest
 from executor_fakes import dummy, rig, settle
 
 from hafailover.config.model import AgentRef, Operation, Primitive, Role, frozen_map
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.executor import (
     CloneInstance,
     DecisionKind,

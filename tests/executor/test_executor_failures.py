@@ -8,7 +8,7 @@ import pytest
 from executor_fakes import dummy
 
 from hafailover.config.model import OnFail, Operation, ResourceDefaults, Role
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.executor.failures import (
     BanScope,
     DecisionKind,

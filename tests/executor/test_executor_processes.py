@@ -17,9 +17,9 @@ from hafailover.config.model import AgentRef, Primitive, frozen_map
 from hafailover.executor import (
     ExecStatus,
     Executor,
-    ExecutorGateway,
     ExecutorOptions,
     OperationResult,
+    system_gateway,
 )
 from hafailover.executor.runner import live_group_members
 
@@ -36,7 +36,7 @@ def agent(root: Path, name: str, body: str) -> Primitive:
 
 
 def executor(root: Path, *, kill_grace: float = 0.3) -> Executor:
-    gateway = ExecutorGateway.system(RecordingCoordinator(), kill_grace=kill_grace)
+    gateway = system_gateway(RecordingCoordinator(), kill_grace=kill_grace)
     return Executor(ExecutorOptions(node="n1", ocf_root=str(root)), gateway)
 
 

@@ -30,7 +30,7 @@ from hafailover.config.model import (
     Rule,
     TargetRole,
 )
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 
 SCORES = (-INFINITY, -100, -10, 0, 10, 50, 100, INFINITY)

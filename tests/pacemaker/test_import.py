@@ -24,8 +24,8 @@ from hafailover.config.model import (
     Role,
     Rule,
 )
+from hafailover.config.scores import INFINITY
 from hafailover.config.validate import validate_config
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, ResourceInstance, state_from_json
 from hafailover.pacemaker.cib_export import op_digest, write_cib
 from hafailover.pacemaker.cib_import import CibImport, parse_duration, read_cib

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hafailover.config.model import ClusterConfig, Expression, Location, Node, Role, Rule
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.core.state import FailCount, ResourceInstance
 from hafailover.store.document import (
     Document,

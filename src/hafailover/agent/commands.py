@@ -14,7 +14,7 @@ from hafailover.agent.peers import PeerError
 from hafailover.agent.transitions import iter_primitives
 from hafailover.config.loader import LoadResult, load_config_text
 from hafailover.config.model import ClusterConfig, Location
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.fencing.checks import check_fence_devices
 from hafailover.reports import Severity, did_you_mean
 from hafailover.store import document as doc_ops

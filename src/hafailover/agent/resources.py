@@ -34,6 +34,7 @@ from hafailover.executor.results import (
     OperationResult,
     ProbeResult,
 )
+from hafailover.executor.runner import system_gateway
 from hafailover.fencing.watchdog_client import StopCommand
 from hafailover.v1 import peer_pb2
 
@@ -91,7 +92,7 @@ class LocalResources:
         except OSError as exc:
             log.error("cannot install crm_attribute for the agents: promotable clones "
                       "will not be promoted", directory=str(sbin_dir), error=str(exc))
-        system = ExecutorGateway.system(self)
+        system = system_gateway(self)
         self.executor = Executor(
             ExecutorOptions(node=node, fencing_enabled=config.properties.stonith_enabled,
                             defaults=config.defaults, sbin_dir=str(sbin_dir),

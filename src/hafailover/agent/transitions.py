@@ -25,8 +25,8 @@ from hafailover.config.model import (
     Role,
     frozen_map,
 )
+from hafailover.config.scores import INFINITY
 from hafailover.core.scheduler import schedule
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import FailCount, ResourceInstance
 from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, Transition
 from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation

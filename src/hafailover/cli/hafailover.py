@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from hafailover import __version__
-from hafailover.chaos.command import chaos
 from hafailover.cli.agent_cmd import agent
 from hafailover.cli.agents_cmd import agents_group
+from hafailover.cli.chaos_cmd import chaos
 from hafailover.cli.keygen_cmd import keygen
 from hafailover.cli.lab_cmd import lab_group
 from hafailover.cli.validate_cmd import validate

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hafailover.config.model import Clone, ClusterConfig, Group, Primitive, Role
-from hafailover.core.scores import format_score
+from hafailover.config.scores import format_score
 from hafailover.core.state import ClusterState, FailCount, NodeState
 from hafailover.core.transition import Action, Change, ChangeKind, NodeScore, Transition
 

@@ -48,10 +48,10 @@ from hafailover.config.model import (
     Transport,
     frozen_map,
 )
+from hafailover.config.scores import INFINITY, format_score
 from hafailover.config.validate import ConfigPaths, validate_config
 from hafailover.config.values import format_duration
 from hafailover.config.yamlsource import Reader, Section, YMap, YNode, parse_yaml
-from hafailover.core.scores import INFINITY, format_score
 from hafailover.reports import Report, ReportedError, Severity
 
 TOP_KEYS = ("cluster", "nodes", "heartbeat", "peer", "quorum", "properties",

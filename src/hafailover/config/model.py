@@ -6,7 +6,7 @@ every problem with file, line and key path instead of stopping at the first
 (see docs/design/config-model.md).
 
 Durations are float seconds. Scores are ints in [-INFINITY, INFINITY]
-(``hafailover.core.scores``). Mappings are read-only ``types.MappingProxyType`` or
+(``hafailover.config.scores``). Mappings are read-only ``types.MappingProxyType`` or
 tuples of pairs so that a model can be shared between threads and hashed where needed.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 
 
 def frozen_map(data: Mapping[str, str] | None = None) -> Mapping[str, str]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from hafailover.config.scores import parse_score
 from hafailover.config.values import DURATION_HELP, parse_duration
-from hafailover.core.scores import parse_score
 from hafailover.reports import Report, Severity, did_you_mean
 
 Scalar = str | int | float | bool | None

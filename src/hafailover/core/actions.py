@@ -18,9 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from hafailover.config.model import Order, Role
+from hafailover.config.scores import format_score
 from hafailover.core.assign import Placement
 from hafailover.core.context import Context
-from hafailover.core.scores import format_score
 from hafailover.core.state import ResourceInstance
 from hafailover.core.transition import Action, ActionKind, Change, ChangeKind
 from hafailover.core.units import Unit

@@ -25,9 +25,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from hafailover.config.model import Colocation, Location, Role, Rule
+from hafailover.config.scores import INFINITY, add_scores, format_score, parse_score
 from hafailover.core.context import Context
 from hafailover.core.rules import rule_matches
-from hafailover.core.scores import INFINITY, add_scores, format_score, parse_score
 from hafailover.core.scoring import ScoreSheet
 from hafailover.core.state import ResourceInstance
 from hafailover.core.units import Unit

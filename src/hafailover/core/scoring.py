@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 
-from hafailover.core.scores import INFINITY, add_scores
+from hafailover.config.scores import INFINITY, add_scores
 from hafailover.core.transition import NodeScore, ScorePart
 
 ZERO = NodeScore(0, ())

@@ -17,7 +17,7 @@ from hafailover.config.model import (
     Primitive,
     Resource,
 )
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 
 
 @dataclass(frozen=True)

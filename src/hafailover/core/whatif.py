@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hafailover.config.model import Clone, ClusterConfig, Group, Primitive, Role
+from hafailover.config.scores import INFINITY
 from hafailover.core.quorum import has_quorum, online_votes
-from hafailover.core.scores import INFINITY
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 from hafailover.reports import Report, Severity, did_you_mean
 

@@ -32,7 +32,7 @@ from hafailover.executor.ports import (
     SystemClock,
 )
 from hafailover.executor.results import Discovered, MonitorChange, OperationResult, ProbeResult
-from hafailover.executor.runner import SubprocessRunner
+from hafailover.executor.runner import SubprocessRunner, system_gateway
 
 __all__ = [
     "BanScope",
@@ -67,4 +67,5 @@ __all__ = [
     "default_on_fail",
     "find_operation",
     "netns_prefix",
+    "system_gateway",
 ]

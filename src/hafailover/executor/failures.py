@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hafailover.config.model import OnFail, Operation, Primitive, ResourceDefaults, Role
-from hafailover.core.scores import INFINITY
+from hafailover.config.scores import INFINITY
 from hafailover.core.state import FailCount
 from hafailover.executor.ocf import Severity
 

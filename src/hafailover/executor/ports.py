@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from hafailover.executor.output import DEFAULT_CAP, EMPTY, Captured
+from hafailover.executor.output import EMPTY, Captured
 
 if TYPE_CHECKING:
     from hafailover.executor.failures import FailureDecision
@@ -96,13 +96,3 @@ class ExecutorGateway:
     clock: Clock
     runner: ProcessRunner
     coordinator: Coordinator
-
-    @classmethod
-    def system(cls, coordinator: Coordinator, *, kill_grace: float = 2.0,
-               output_cap: int = DEFAULT_CAP) -> ExecutorGateway:
-        """Real clock and real processes."""
-        from hafailover.executor.runner import SubprocessRunner
-
-        clock = SystemClock()
-        runner = SubprocessRunner(clock, kill_grace=kill_grace, output_cap=output_cap)
-        return cls(clock=clock, runner=runner, coordinator=coordinator)

@@ -19,7 +19,13 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from hafailover.executor.output import DEFAULT_CAP, ExitReasonScanner, TailBuffer
-from hafailover.executor.ports import Clock, ProcessOutcome, SystemClock
+from hafailover.executor.ports import (
+    Clock,
+    Coordinator,
+    ExecutorGateway,
+    ProcessOutcome,
+    SystemClock,
+)
 from hafailover.log import get_logger
 
 log = get_logger(__name__)
@@ -172,3 +178,11 @@ class SubprocessRunner:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.kill_grace + 5.0):
                 await asyncio.shield(exited)
+
+
+def system_gateway(coordinator: Coordinator, *, kill_grace: float = 2.0,
+                   output_cap: int = DEFAULT_CAP) -> ExecutorGateway:
+    """The executor's real ports: the system clock and real processes."""
+    clock = SystemClock()
+    runner = SubprocessRunner(clock, kill_grace=kill_grace, output_cap=output_cap)
+    return ExecutorGateway(clock=clock, runner=runner, coordinator=coordinator)

@@ -28,7 +28,7 @@ from hafailover.config.model import (
     Resource,
     Rule,
 )
-from hafailover.core.scores import INFINITY, format_score
+from hafailover.config.scores import INFINITY, format_score
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 
 SCHEMA = "pacemaker-3.7"

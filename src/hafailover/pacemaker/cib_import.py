@@ -44,7 +44,7 @@ from hafailover.config.model import (
     Rule,
     frozen_map,
 )
-from hafailover.core.scores import INFINITY, parse_score
+from hafailover.config.scores import INFINITY, parse_score
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
 from hafailover.reports import Report, Severity
 
