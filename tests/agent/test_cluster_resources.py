@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hafailover.agent.transitions import ClusterResources
+from hafailover.agent.cluster_resources import ClusterResources
 from hafailover.config.model import Role
 from hafailover.v1 import peer_pb2
 

@@ -26,7 +26,7 @@ STATUS_SOURCES = [(AGENT / "status.py", "build_status"),
                   (AGENT / "control_service.py", "Status"),
                   (ROOT / "src" / "hafailover" / "store" / "document.py",
                    "fence_record_json"),
-                  (AGENT / "transitions.py", "as_json"),
+                  (AGENT / "cluster_resources.py", "as_json"),
                   (AGENT / "events.py", "as_json")]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hafailover.agent.transitions import ClusterResources
+from hafailover.agent.cluster_resources import ClusterResources
 from hafailover.config.model import Role
 from hafailover.executor import attributes
 from hafailover.v1 import peer_pb2

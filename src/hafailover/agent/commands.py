@@ -8,9 +8,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from hafailover.agent.errors import ChangeRefusedError
 from hafailover.agent.peers import PeerError
+from hafailover.agent.ports import CommandHost
 from hafailover.agent.transitions import iter_primitives
 from hafailover.config.loader import LoadResult, load_config_text
 from hafailover.config.model import ClusterConfig, Location
@@ -28,9 +29,6 @@ from hafailover.store.document import (
     RuntimeLocation,
 )
 from hafailover.v1 import control_pb2
-
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
 
 FORWARD_TIMEOUT = 30.0
 
@@ -139,10 +137,8 @@ def plan(config: ClusterConfig, request: control_pb2.CommandRequest,
                        + (f"; {hint}" if hint else ""))
 
 
-async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
+async def run_command(agent: CommandHost, request: control_pb2.CommandRequest, *,
                       forwarded: bool = False) -> control_pb2.CommandReply:
-    from hafailover.agent.daemon import ChangeRefusedError
-
     coordinator = agent.membership.view.coordinator
     if coordinator != agent.node:
         if forwarded or coordinator is None:
@@ -202,7 +198,7 @@ async def run_command(agent: Agent, request: control_pb2.CommandRequest, *,
                                     transition=driver.number + 1)
 
 
-async def _fence_command(agent: Agent,
+async def _fence_command(agent: CommandHost,
                          request: control_pb2.CommandRequest) -> control_pb2.CommandReply:
     """hactl fence NODE (fence it now) and hactl fence confirm NODE (it is down)."""
     try:
@@ -250,12 +246,10 @@ def _restart_needed(old: ClusterConfig, new: ClusterConfig) -> list[str]:
             if getattr(old, name) != getattr(new, name)]
 
 
-async def apply_config_text(agent: Agent, text: str, filename: str,
+async def apply_config_text(agent: CommandHost, text: str, filename: str,
                             dry_run: bool = False) -> ApplyOutcome:
     """Validate a new configuration, show the difference, and make it the cluster's
     (on the coordinator; from another node the text is forwarded to it)."""
-    from hafailover.agent.daemon import ChangeRefusedError
-
     result = load_config_text(text, filename)
     if result.config is not None and result.config.fence_devices:
         result = LoadResult(result.config, (*result.reports,
@@ -268,10 +262,10 @@ async def apply_config_text(agent: Agent, text: str, filename: str,
     if result.config is None or errors:
         return ApplyOutcome(False, diff, True, reports,
                             f"{filename} has {len(errors)} error(s): nothing was applied")
-    if result.config.name != agent.config.name:
+    if result.config.name != agent.boot_config.name:
         return ApplyOutcome(False, diff, True, reports,
                             f"{filename} is for cluster '{result.config.name}', this is "
-                            f"'{agent.config.name}': nothing was applied")
+                            f"'{agent.boot_config.name}': nothing was applied")
     if not diff:
         return ApplyOutcome(False, "", False, reports, "no change")
     if dry_run:
@@ -288,7 +282,7 @@ async def apply_config_text(agent: Agent, text: str, filename: str,
             f"configuration from {filename}")
     except ChangeRefusedError as exc:
         return ApplyOutcome(False, diff, False, reports, str(exc))
-    later = _restart_needed(agent.config, result.config)
+    later = _restart_needed(agent.boot_config, result.config)
     if later:
         message += (f"; the {', '.join(later)} settings take effect when each agent "
                     "restarts")

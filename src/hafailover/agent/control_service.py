@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from hafailover.agent.commands import apply_config_text, run_command
 from hafailover.agent.peers import PeerError
+from hafailover.agent.ports import CommandHost, ControlHost
 from hafailover.agent.status import build_status
 from hafailover.v1 import control_pb2, control_pb2_grpc
-
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
 
 Context: TypeAlias = Any  # grpc.aio.ServicerContext (grpc ships no type information)
 
 STATUS_TIMEOUT = 3.0  # seconds to get the coordinator's part of a status
 
 
-async def wait_idle(agent: Agent, timeout: float) -> control_pb2.WaitReply:
+async def wait_idle(agent: CommandHost, timeout: float) -> control_pb2.WaitReply:
     """As coordinator: wait until nothing is left to do, and say how it ended."""
     driver = agent.driver
     if not await driver.wait_idle(timeout):
@@ -31,7 +29,7 @@ async def wait_idle(agent: Agent, timeout: float) -> control_pb2.WaitReply:
 
 
 class ControlService(control_pb2_grpc.ControlServicer):
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: ControlHost) -> None:
         self.agent = agent
 
     async def Status(self, request: control_pb2.StatusRequest,  # noqa: N802 (gRPC names)

@@ -27,8 +27,12 @@ from pathlib import Path
 from grpc import aio
 
 from hafailover import settings
+from hafailover.agent.commands import apply_config_text, run_command
+from hafailover.agent.control_service import ControlService
+from hafailover.agent.errors import ChangeRefusedError
 from hafailover.agent.events import EventLog
 from hafailover.agent.fencing import FencingPolicy
+from hafailover.agent.peer_service import PeerService
 from hafailover.agent.peers import PeerError, Peers
 from hafailover.agent.replication import (
     RejectedDocumentError,
@@ -40,6 +44,7 @@ from hafailover.agent.replication import (
 )
 from hafailover.agent.resources import LocalResources
 from hafailover.agent.transitions import TransitionDriver
+from hafailover.agent.views import view_message
 from hafailover.config.model import ClusterConfig
 from hafailover.diagnostics import WHERE_WAITING, describe_tasks, thread_stacks
 from hafailover.executor.inprocess import warm_up
@@ -54,7 +59,7 @@ from hafailover.peer.tls import channel_credentials, server_credentials
 from hafailover.security.material import read_cluster_key
 from hafailover.store import document as doc_ops
 from hafailover.store.document import LEFT_RUNNING, Document, Version
-from hafailover.v1 import control_pb2_grpc, peer_pb2, peer_pb2_grpc
+from hafailover.v1 import control_pb2, control_pb2_grpc, peer_pb2, peer_pb2_grpc
 
 log = get_logger(__name__)
 
@@ -78,23 +83,6 @@ class AgentPaths:
         return self.run_dir / settings.CONTROL_SOCKET_NAME
 
 
-class ChangeRefusedError(Exception):
-    """A state change that cannot be made here and now; the message says why."""
-
-
-def view_message(view: View, sender: str) -> peer_pb2.ViewMessage:
-    return peer_pb2.ViewMessage(number=view.number, members=list(view.members),
-                                coordinator=view.coordinator or "", quorate=view.quorate,
-                                votes=view.votes, expected_votes=view.expected_votes,
-                                from_node=sender)
-
-
-def view_of(message: peer_pb2.ViewMessage) -> View:
-    return View(number=message.number, members=tuple(message.members),
-                coordinator=message.coordinator or None, quorate=message.quorate,
-                votes=message.votes, expected_votes=message.expected_votes)
-
-
 class Agent:
     def __init__(self, paths: AgentPaths, node: str, config_text: str) -> None:
         self.paths = paths
@@ -113,16 +101,19 @@ class Agent:
         self.state = ReplicatedState(paths.state_file, startup.document)
         if not paths.state_file.exists():
             self.state.save()  # from now on a restart starts from the cluster's copy
-        self.config: ClusterConfig = self.state.config  # membership settings, fixed until restart
-        if self.config.node(node) is None:
+        # The configuration this agent started with: its membership settings (cluster
+        # name, nodes, heartbeat, peer channel) hold until the agent restarts. Everything
+        # else is read from the live configuration, ``self.state.config``.
+        self.boot_config: ClusterConfig = self.state.config
+        if self.boot_config.node(node) is None:
             raise ValueError(f"node '{node}' is not in the cluster's configuration "
-                             f"({', '.join(self.config.node_names())})")
-        self.membership = Membership(self.config, node, time.monotonic())
+                             f"({', '.join(self.boot_config.node_names())})")
+        self.membership = Membership(self.boot_config, node, time.monotonic())
         self.key = read_cluster_key(paths.key_dir / "cluster.key")
-        self.heartbeat = HeartbeatLoop(self.config, node, self.key,
+        self.heartbeat = HeartbeatLoop(self.boot_config, node, self.key,
                                        incarnation=self.incarnation,
                                        on_event=self._from_heartbeat_thread)
-        self.peers = Peers(self.config, node, channel_credentials(paths.key_dir, node))
+        self.peers = Peers(self.boot_config, node, channel_credentials(paths.key_dir, node))
         self.resources = LocalResources(node, self.state.config, self.report)
         self.driver = TransitionDriver(self)
         self.fencing = FencingPolicy(self)
@@ -157,13 +148,13 @@ class Agent:
                              (signal.SIGHUP, self._reload),
                              (signal.SIGUSR1, self.log_where_waiting)):
             self.loop.add_signal_handler(sig, handler)
-        beat = self.config.heartbeat
+        beat = self.boot_config.heartbeat
         self.events.record(
             "agent", f"{self.node} started (incarnation {self.incarnation})",
-            node=self.node, incarnation=self.incarnation, cluster=self.config.name,
+            node=self.node, incarnation=self.incarnation, cluster=self.boot_config.name,
             state_version=str(self.state.version),
             detection_time_ms=round(beat.detection_time * 1000),
-            loss_time_ms=round(self.config.loss_time * 1000),
+            loss_time_ms=round(self.boot_config.loss_time * 1000),
             interval_ms=round(beat.interval * 1000), dead_time_ms=round(beat.dead_time * 1000),
             transport=beat.transport)
         self._start_watchdog()
@@ -188,9 +179,6 @@ class Agent:
     async def _hand_over(self) -> None:
         """Before leaving: let the coordinator move this node's resources away, or stop
         them here when no quorate partition can take them."""
-        from hafailover.agent.commands import run_command
-        from hafailover.v1 import control_pb2
-
         if not self.resources.running():
             return
         if self.in_maintenance():
@@ -249,18 +237,15 @@ class Agent:
         self.events.record("agent", f"{self.node} stopped")
 
     async def _serve(self) -> None:
-        from hafailover.agent.control_service import ControlService
-        from hafailover.agent.peer_service import PeerService
-
         server = aio.server(options=(("grpc.max_receive_message_length", 64 * 1024 * 1024),
                                      ("grpc.so_reuseport", 0)))
         peer_pb2_grpc.add_PeerServicer_to_server(  # type: ignore[no-untyped-call]
             PeerService(self), server)
         control_pb2_grpc.add_ControlServicer_to_server(  # type: ignore[no-untyped-call]
             ControlService(self), server)
-        address = self.config.peer_address(self.node)
+        address = self.boot_config.peer_address(self.node)
         host = f"[{address}]" if address and ":" in address else address
-        server.add_secure_port(f"{host}:{self.config.peer.port}",
+        server.add_secure_port(f"{host}:{self.boot_config.peer.port}",
                                server_credentials(self.paths.key_dir, self.node))
         self.paths.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(FileNotFoundError):
@@ -289,8 +274,6 @@ class Agent:
         self.spawn(self._reload_config())
 
     async def _reload_config(self) -> None:
-        from hafailover.agent.commands import apply_config_text
-
         try:
             text = self.paths.config.read_text()
         except OSError as exc:
@@ -410,7 +393,7 @@ class Agent:
                 self.spawn(self._probe(output.node))
 
     async def _probe(self, node: str) -> None:
-        timeout = self.config.peer.probe_timeout
+        timeout = self.boot_config.peer.probe_timeout
         try:
             reply = await self.peers.probe(node, self.membership.view.number, timeout)
         except PeerError as exc:
@@ -436,7 +419,7 @@ class Agent:
         self._wake.set()
 
     async def _hello(self, node: str) -> None:
-        request = peer_pb2.HelloRequest(cluster=self.config.name, node=self.node,
+        request = peer_pb2.HelloRequest(cluster=self.boot_config.name, node=self.node,
                                         incarnation=self.incarnation,
                                         version=version_message())
         try:
@@ -454,7 +437,7 @@ class Agent:
                 self._wake.set()
 
     def _start_watchdog(self) -> None:
-        timeout = self.config.properties.watchdog_timeout
+        timeout = self.boot_config.properties.watchdog_timeout
         if timeout <= 0:
             return
         device = settings.WATCHDOG_DEVICE if os.path.exists(settings.WATCHDOG_DEVICE) \
@@ -484,13 +467,13 @@ class Agent:
     async def _tick(self) -> None:
         """Wake the coordinator's task every interval; re-probe peers heard only by gRPC;
         pet the watchdog."""
-        interval = self.config.heartbeat.interval
+        interval = self.boot_config.heartbeat.interval
         while True:
             await asyncio.sleep(interval)
             self._pet_watchdog()
             self.membership.heard_view_number(self.heartbeat.highest_view)
             now = time.monotonic()
-            if now - self._last_probe_round >= self.config.heartbeat.dead_time:
+            if now - self._last_probe_round >= self.boot_config.heartbeat.dead_time:
                 self._last_probe_round = now
                 self._act(self.membership.probes_due())
             self._wake.set()
@@ -589,7 +572,7 @@ class Agent:
     def _member_silent(self, member: str, view: View, error: str, now: float) -> None:
         """A member heard on the heartbeat links does not answer on the peer channel."""
         silent = now - self._silent_since[member]
-        if silent >= max(PUBLISH_TIMEOUT, self.config.loss_time):
+        if silent >= max(PUBLISH_TIMEOUT, self.boot_config.loss_time):
             del self._silent_since[member]
             self._unconfirmed.discard(member)
             self.membership.unreachable(member)
@@ -598,7 +581,7 @@ class Agent:
             self.events.record(
                 "membership", f"{member} lost: its heartbeats arrive but it has not answered "
                 f"on the peer channel for {silent:.1f}s ({error}); check that TCP port "
-                f"{self.config.peer.port} is open between the nodes", level="warning",
+                f"{self.boot_config.peer.port} is open between the nodes", level="warning",
                 node=member)
             self._wake.set()
         elif self._rate_limited(f"silent-{member}"):
@@ -714,7 +697,7 @@ class Agent:
         self.last_consequences = self.driver.consequences()
         members = [m for m in view.members if m != self.node]
         stored = await self._push(members)
-        votes = {n.name: n.votes for n in self.config.nodes}
+        votes = {n.name: n.votes for n in self.boot_config.nodes}
         have = votes[self.node] + sum(votes[m] for m in stored)
         if 2 * have <= view.expected_votes:
             raise ChangeRefusedError(f"{what}: stored on nodes with only {have} of "

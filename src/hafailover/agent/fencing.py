@@ -17,17 +17,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from hafailover.agent.errors import ChangeRefusedError
+from hafailover.agent.ports import FencingHost
 from hafailover.fencing.fencer import Fencer
 from hafailover.fencing.topology import can_fence
 from hafailover.log import get_logger
 from hafailover.membership.tracker import PeerState
 from hafailover.store import document as doc_ops
 from hafailover.store.document import FenceRecord
-
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
 
 log = get_logger(__name__)
 
@@ -43,7 +41,7 @@ class Retry:
 
 
 class FencingPolicy:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: FencingHost) -> None:
         self.agent = agent
         self.lost_since: dict[str, float] = {}  # monotonic time each node was lost
         self.lost_at: dict[str, float] = {}  # the same, wall time (fence records carry it)
@@ -130,8 +128,8 @@ class FencingPolicy:
         may hold a quorate view for that moment, and must not fence a node of the
         winning side in it. Waits at most the loss time for the doubt to clear."""
         agent = self.agent
-        beat = agent.config.heartbeat
-        deadline = time.monotonic() + agent.config.loss_time
+        beat = agent.boot_config.heartbeat
+        deadline = time.monotonic() + agent.boot_config.loss_time
         while True:
             view = agent.membership.view
             policy = agent.state.config.properties.no_quorum_policy
@@ -212,8 +210,6 @@ class FencingPolicy:
         return f"{target} is recorded as down; its resources are recovered elsewhere"
 
     async def _record(self, record: FenceRecord) -> None:
-        from hafailover.agent.daemon import ChangeRefusedError
-
         try:
             await self.agent.change(
                 lambda doc: doc_ops.record_fence(doc, record, self.agent.node),
@@ -224,8 +220,6 @@ class FencingPolicy:
 
     async def forget_rejoined(self, members: tuple[str, ...]) -> None:
         """Nodes marked down that are members again: they are up."""
-        from hafailover.agent.daemon import ChangeRefusedError
-
         origin = self.agent.node
         for node in members:
             if node in self.agent.state.document.fenced_nodes:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 
+from hafailover.agent.commands import run_command
+from hafailover.agent.control_service import wait_idle
 from hafailover.agent.peers import certificate_name
+from hafailover.agent.ports import PeerHost
 from hafailover.agent.replication import (
     RejectedDocumentError,
     from_message,
@@ -15,22 +18,21 @@ from hafailover.agent.replication import (
     version_message,
     version_of,
 )
+from hafailover.agent.status import cluster_section
+from hafailover.agent.views import view_of
 from hafailover.peer.service import answer_hello
 from hafailover.v1 import control_pb2, peer_pb2, peer_pb2_grpc
-
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
 
 Context: TypeAlias = Any  # grpc.aio.ServicerContext (grpc ships no type information)
 
 
 class PeerService(peer_pb2_grpc.PeerServicer):
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: PeerHost) -> None:
         self.agent = agent
 
     async def Hello(self, request: peer_pb2.HelloRequest,  # noqa: N802 (gRPC names)
                     context: Context) -> peer_pb2.HelloReply:
-        reply = answer_hello(self.agent.config.name, self.agent.node, request)
+        reply = answer_hello(self.agent.boot_config.name, self.agent.node, request)
         if not reply.compatible:
             self.agent.events.record("membership", reply.message, level="error",
                                      node=request.node)
@@ -46,8 +48,6 @@ class PeerService(peer_pb2_grpc.PeerServicer):
 
     async def PublishView(self, request: peer_pb2.ViewMessage,  # noqa: N802
                           context: Context) -> peer_pb2.ViewAck:
-        from hafailover.agent.daemon import view_of
-
         agent = self.agent
         sender = certificate_name(context) or request.from_node
         view = view_of(request)
@@ -112,8 +112,6 @@ class PeerService(peer_pb2_grpc.PeerServicer):
 
     async def CoordinatorStatus(self, request: control_pb2.StatusRequest,  # noqa: N802
                                 context: Context) -> control_pb2.StatusReply:
-        from hafailover.agent.status import cluster_section
-
         agent = self.agent
         if not agent.membership.is_coordinator:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
@@ -122,12 +120,8 @@ class PeerService(peer_pb2_grpc.PeerServicer):
 
     async def WaitIdle(self, request: control_pb2.WaitRequest,  # noqa: N802
                        context: Context) -> control_pb2.WaitReply:
-        from hafailover.agent.control_service import wait_idle
-
         return await wait_idle(self.agent, request.timeout)
 
     async def Submit(self, request: control_pb2.CommandRequest,  # noqa: N802
                      context: Context) -> control_pb2.CommandReply:
-        from hafailover.agent.commands import run_command
-
         return await run_command(self.agent, request, forwarded=True)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hafailover import __version__
+from hafailover.agent.ports import StatusHost
 from hafailover.config.model import Group, Primitive, Resource
 from hafailover.peer.version import LOCAL
 from hafailover.store.document import fence_record_json
-
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
 
 STATUS_FORMAT = 1
 RECENT_EVENTS = 10
 
 
-def build_status(agent: Agent) -> dict[str, Any]:
-    config = agent.config
+def build_status(agent: StatusHost) -> dict[str, Any]:
+    config = agent.boot_config
     membership = agent.membership
     view = membership.view
     now = time.monotonic()
@@ -101,7 +99,7 @@ def resource_tree(resource: Resource) -> dict[str, Any]:
     return entry
 
 
-def cluster_section(agent: Agent) -> dict[str, Any]:
+def cluster_section(agent: StatusHost) -> dict[str, Any]:
     """What the coordinator knows of the whole cluster: resources, failures, constraints."""
     driver = agent.driver
     document = agent.state.document

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from hafailover.agent.cluster_resources import ClusterResources
+from hafailover.agent.errors import ChangeRefusedError
 from hafailover.agent.peers import PeerError
+from hafailover.agent.ports import DriverHost
 from hafailover.agent.replication import version_message
 from hafailover.config.model import (
     Clone,
@@ -22,12 +24,11 @@ from hafailover.config.model import (
     Location,
     Primitive,
     Resource,
-    Role,
     frozen_map,
 )
 from hafailover.config.scores import INFINITY
 from hafailover.core.scheduler import schedule
-from hafailover.core.state import FailCount, ResourceInstance
+from hafailover.core.state import FailCount
 from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, Transition
 from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation
 from hafailover.executor.failures import fail_increment
@@ -36,76 +37,14 @@ from hafailover.log import get_logger
 from hafailover.store import document as doc_ops
 from hafailover.v1 import peer_pb2
 
-if TYPE_CHECKING:
-    from hafailover.agent.daemon import Agent
-
 log = get_logger(__name__)
 
 RPC_MARGIN = 10.0  # seconds on top of an operation's timeout before the call gives up
 FAILED_RETRY_DELAY = 1.0  # seconds before rescheduling after a transition with failures
 
 
-class ClusterResources:
-    """What runs on each node, as the coordinator knows it."""
-
-    def __init__(self) -> None:
-        self.by_node: dict[str, dict[str, ResourceInstance]] = {}
-        # node -> primitive -> the promotion score its agent set there (transient: it
-        # lives as long as the copy runs, like Pacemaker's "reboot" lifetime)
-        self.scores: dict[str, dict[str, str]] = {}
-
-    def replace_node(self, node: str, statuses: Iterable[peer_pb2.ResourceStatus]) -> None:
-        listed = list(statuses)
-        self.by_node[node] = {
-            s.resource: ResourceInstance(resource=s.resource, node=node,
-                                         role=Role(s.role) if s.role else Role.STARTED,
-                                         failed=s.failed, blocked=s.blocked)
-            for s in listed}
-        self.scores[node] = {s.resource: s.promotion_score for s in listed
-                             if s.promotion_score}
-
-    def forget(self, node: str) -> None:
-        self.by_node.pop(node, None)
-        self.scores.pop(node, None)
-
-    def promotion_attributes(self, node: str) -> dict[str, str]:
-        """The node attributes ``master-<primitive>`` the scheduler promotes by."""
-        return {f"master-{rid}": score for rid, score in self.scores.get(node, {}).items()}
-
-    def update(self, result: peer_pb2.ActionResult) -> None:
-        scores = self.scores.setdefault(result.node, {})
-        if result.promotion_score:
-            scores[result.resource] = result.promotion_score
-        else:
-            scores.pop(result.resource, None)
-        node = self.by_node.setdefault(result.node, {})
-        failed = result.status != "ok"
-        role = Role(result.role) if result.role else Role.STOPPED
-        if role is Role.STOPPED and not failed:
-            node.pop(result.resource, None)
-            return
-        if role is Role.STOPPED:
-            role = Role.STARTED  # a failed instance whose state is unknown: must be stopped
-        node[result.resource] = ResourceInstance(resource=result.resource, node=result.node,
-                                                 role=role, failed=failed, blocked=result.block)
-
-    def nodes_of(self, primitives: Iterable[str]) -> list[str]:
-        """The nodes where every one of ``primitives`` runs (a group's members, say)."""
-        wanted = list(primitives)
-        return sorted(node for node, instances in self.by_node.items()
-                      if wanted and all(p in instances and not instances[p].failed
-                                        for p in wanted))
-
-    def all(self) -> tuple[ResourceInstance, ...]:
-        return tuple(i for node in self.by_node.values() for i in node.values())
-
-    def as_json(self) -> list[dict[str, object]]:
-        return [{"resource": i.resource, "node": i.node, "role": i.role.value,
-                 "failed": i.failed, "blocked": i.blocked} for i in self.all()]
-
-
 class TransitionDriver:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: DriverHost) -> None:
         self.agent = agent
         self.resources = ClusterResources()
         self.requested = asyncio.Event()
@@ -233,8 +172,6 @@ class TransitionDriver:
             primitives = [p.id for p in iter_primitives(resource)]
             if primitives and all((p, location.node) in running for p in primitives):
                 done.append(item)
-        from hafailover.agent.daemon import ChangeRefusedError
-
         for item in done:
             location = item.location
 
@@ -368,8 +305,6 @@ class TransitionDriver:
             failures[(result.resource, result.node)] = FailCount(
                 result.resource, result.node, total, now)
             return doc_ops.set_failures(doc, failures.values(), agent.node)
-
-        from hafailover.agent.daemon import ChangeRefusedError
 
         try:
             await agent.change(count, f"fail count of {result.resource} on {result.node}")

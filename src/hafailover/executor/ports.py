@@ -11,13 +11,11 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from hafailover.executor.failures import FailureDecision
 from hafailover.executor.output import EMPTY, Captured
-
-if TYPE_CHECKING:
-    from hafailover.executor.failures import FailureDecision
-    from hafailover.executor.results import MonitorChange, OperationResult
+from hafailover.executor.results import MonitorChange, OperationResult
 
 
 class Clock(Protocol):
