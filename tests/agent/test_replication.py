@@ -62,8 +62,34 @@ def test_a_damaged_state_file_is_set_aside_and_named(tmp_path: Path) -> None:
 
 
 def test_without_a_saved_copy_the_file_is_the_start(tmp_path: Path) -> None:
-    startup = load_at_start(tmp_path / "none.json", TEXT, "n1")
+    startup = load_at_start(tmp_path / "none.json", TEXT, "n1", "/etc/hafailover/c.yaml")
     assert startup.problem is None and startup.document.config_yaml == TEXT
+    assert startup.came_from == "/etc/hafailover/c.yaml" and not startup.file_differs
+
+
+def test_a_saved_copy_wins_over_the_file_and_says_when_the_file_differs(
+        tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    agreed = doc_ops.replace_config(doc_ops.initial(TEXT, "n1"),
+                                    TEXT + "properties: {stonith-enabled: false}\n", "n2")
+    persist.save(path, agreed)
+
+    startup = load_at_start(path, TEXT, "n1", "c.yaml")
+
+    assert startup.document == agreed
+    assert startup.came_from == f"the saved state {path}"
+    assert startup.file_differs
+
+
+def test_a_file_that_says_the_same_as_the_saved_copy_in_other_words_does_not_differ(
+        tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    persist.save(path, doc_ops.initial(TEXT, "n1"))
+
+    same = "# the same cluster\ncluster:\n  name: c\nnodes:\n  - name: n1\n  - name: n2\n"
+    startup = load_at_start(path, same, "n1", "c.yaml")
+
+    assert not startup.file_differs
 
 
 def test_the_wire_form_round_trips_and_refuses_garbage() -> None:

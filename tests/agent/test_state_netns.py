@@ -102,6 +102,31 @@ def test_a_rolling_restart_keeps_the_cluster_state(cluster: Lab) -> None:
 
 
 @pytest.mark.parametrize("cluster", ["mcast"], indirect=True)
+def test_an_agent_started_with_an_edited_file_says_the_saved_state_runs(
+        cluster: Lab, tmp_path: Path) -> None:
+    set_attribute(cluster, "n1", "standby", "n2")
+    wait_same_state(cluster, "the change stored everywhere")
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(cluster.config_path.read_text()
+                      + "resource-defaults: {resource-stickiness: 7}\n")
+    assert cluster.stop("n2") == 0
+    mark = LogMark.now(cluster)
+
+    cluster.start("n2", config=edited)
+    wait_formed(cluster, what="n2 back after its restart")
+
+    warnings = [r for r in records(cluster, "n2", mark) if r.get("kind") == "config"
+                and r.get("level") == "warning" and str(edited) in r["event"]]
+    assert warnings and f"hactl config apply {edited}" in warnings[0]["event"], \
+        "\n".join(cluster.log_tail("n2"))
+    state = cluster.status("n2")["state"]
+    assert state["came_from"] in (f"the saved state {cluster.state_dir('n2')}/"
+                                  f"{settings.STATE_FILE_NAME}", "received from n1",
+                                  "received from n3")
+    set_attribute(cluster, "n1", "unstandby", "n2")
+
+
+@pytest.mark.parametrize("cluster", ["mcast"], indirect=True)
 def test_a_corrupted_state_file_is_set_aside_and_recovered_from_the_peers(
         cluster: Lab) -> None:
     set_attribute(cluster, "n1", "standby", "n3")

@@ -50,7 +50,8 @@ HEALTHY: dict[str, Any] = {
     "nodes": [_node("n1", 1, links={"ring0": "local", "ring1": "local"}),
               _node("n2", 2), _node("n3", 3)],
     "state": {"version": "0.4.2", "origin": "n1", "digest": "ab", "recovering": False,
-              "node_attributes": {}, "runtime_locations": []},
+              "came_from": "received from n1", "node_attributes": {},
+              "runtime_locations": []},
     "resources": {"local": [], "probed": True},
     "cluster_status": {
         "coordinator": "n1", "stonith_enabled": True, "maintenance_mode": False,
@@ -180,6 +181,13 @@ def test_constraints_left_in_place_are_warned_about() -> None:
     text = render_status(_degraded(), NOW)
     assert "! 2 move/ban constraints still in force (batch, web)" in text
     assert "expires in 30m 00s" in text
+
+
+def test_a_status_from_an_agent_that_does_not_say_where_its_state_came_from_renders() -> None:
+    older = copy.deepcopy(HEALTHY)
+    del older["state"]["came_from"]
+    assert "  State:        version 0.4.2\n" in render_status(older, NOW)
+    assert "  State:        version 0.4.2, received from n1\n" in render_status(HEALTHY, NOW)
 
 
 def test_the_same_document_renders_the_same_text() -> None:

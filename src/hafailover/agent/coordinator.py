@@ -50,7 +50,7 @@ class Coordinator:
                  heartbeat: HeartbeatLoop, resources: LocalResources,
                  driver: TransitionDriver, fencing: FencingPolicy,
                  spawn: Callable[[Awaitable[None]], None], wake: asyncio.Event,
-                 recovering: bool) -> None:
+                 recovering: bool, came_from: str) -> None:
         self.node = node
         self.boot_config = boot_config
         self.membership = membership
@@ -64,6 +64,7 @@ class Coordinator:
         self.spawn = spawn
         self._wake = wake
         self.recovering = recovering  # the saved state was unusable; not recovered yet
+        self.came_from = came_from  # where the copy this node holds came from, for people
         self.last_consequences: list[str] = []  # what the last change makes the cluster do
         self._held_view = View(0, (), None, False, 0, 0)
         self._unconfirmed: set[str] = set()  # members that have not acknowledged our view
@@ -231,6 +232,7 @@ class Coordinator:
 
     def state_adopted(self, document: Document, how: str) -> None:
         self.recovering = False
+        self.came_from = how
         self.resources.reconfigure(self.state.config)
         self.driver.request()
         self.heartbeat.advertise(view=self.membership.view.number,

@@ -87,7 +87,14 @@ class Agent:
         self.incarnation = time.time_ns() // 1000
         self.started = time.time()
         self.events = EventLog()
-        startup = load_at_start(paths.state_file, config_text, node)
+        startup = load_at_start(paths.state_file, config_text, node, str(paths.config))
+        if startup.file_differs:
+            self.events.record(
+                "config", f"the saved cluster state {startup.document.version} runs, not "
+                f"{paths.config}: that file differs from the configuration the cluster "
+                f"agreed on (last made by {startup.document.origin or 'the configuration file'}). "
+                f"To run the file's configuration: hactl config apply {paths.config}",
+                level="warning", file=str(paths.config), version=str(startup.document.version))
         if startup.problem is not None:
             self.events.record(
                 "state", f"cannot use the saved cluster state: {startup.problem}; it was "
@@ -127,7 +134,7 @@ class Agent:
             peers=self.peers, state=self.state, events=self.events,
             heartbeat=self.heartbeat, resources=self.resources, driver=self.driver,
             fencing=self.fencing, spawn=self.spawn, wake=self._wake,
-            recovering=startup.problem is not None)
+            recovering=startup.problem is not None, came_from=startup.came_from)
 
     # --- what the parts' ports name on the daemon, answered by the coordinator ----------
 
@@ -135,6 +142,12 @@ class Agent:
     def recovering(self) -> bool:
         """The saved state was unusable and no peer's copy has been taken yet."""
         return self.coordinator.recovering
+
+    @property
+    def state_came_from(self) -> str:
+        """Where this node's copy of the state came from: the saved state, the file,
+        a peer, or a change made here."""
+        return self.coordinator.came_from
 
     @property
     def last_consequences(self) -> list[str]:

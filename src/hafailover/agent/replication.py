@@ -29,6 +29,8 @@ class Startup:
     document: Document
     problem: str | None  # the saved state could not be read: recover it from the peers
     quarantined: Path | None
+    came_from: str  # for people: "the saved state /var/lib/...", "the configuration file"
+    file_differs: bool = False  # a saved state runs, and the file given says otherwise
 
 
 def config_of(document: Document) -> ClusterConfig:
@@ -39,16 +41,33 @@ def config_of(document: Document) -> ClusterConfig:
     return result.config
 
 
-def load_at_start(path: Path, config_text: str, node: str) -> Startup:
-    """The saved copy, or a fresh one from the configuration file (version 0.0.0)."""
+def load_at_start(path: Path, config_text: str, node: str,
+                  config_file: str = "the configuration file") -> Startup:
+    """The saved copy, or a fresh one from the configuration file (version 0.0.0).
+
+    The saved copy wins over the file: it holds what the cluster agreed on since (commands,
+    applied configurations). ``file_differs`` says when the file describes another
+    configuration than the one that runs, so that the agent can say so at start.
+    """
     try:
         saved = persist.load(path)
     except persist.StateFileError as exc:
         moved = persist.quarantine(path)
-        return Startup(doc_ops.initial(config_text, node), str(exc), moved)
+        return Startup(doc_ops.initial(config_text, node), str(exc), moved,
+                       came_from=f"{config_file} (the saved state was unusable)")
     if saved is None:
-        return Startup(doc_ops.initial(config_text, node), None, None)
-    return Startup(saved, None, None)
+        return Startup(doc_ops.initial(config_text, node), None, None, came_from=config_file)
+    file_config = load_config_text(config_text, config_file).config
+    differs = file_config is not None and file_config != _config_or_none(saved)
+    return Startup(saved, None, None, came_from=f"the saved state {path}",
+                   file_differs=differs)
+
+
+def _config_or_none(document: Document) -> ClusterConfig | None:
+    try:
+        return config_of(document)
+    except RejectedDocumentError:
+        return None
 
 
 class ReplicatedState:

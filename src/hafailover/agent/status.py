@@ -65,6 +65,7 @@ def build_status(agent: StatusHost) -> dict[str, Any]:
                       "transport": beat.transport},
         "nodes": nodes,
         "state": {"version": str(document.version), "origin": document.origin,
+                  "came_from": agent.state_came_from,
                   "digest": document.digest, "recovering": agent.recovering,
                   "node_attributes": {n: dict(a) for n, a in document.node_attributes.items()},
                   "runtime_locations": [

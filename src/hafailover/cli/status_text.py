@@ -66,7 +66,8 @@ def _header(status: Doc, cluster: Doc | None) -> str:
              f"{_ms(detection['detection_time_ms'])} and declared lost within "
              f"{_ms(detection['loss_time_ms'])} (heartbeat every "
              f"{_ms(detection['interval_ms'])}, {detection['transport']})",
-             f"  State:        version {status['state']['version']}"]
+             f"  State:        version {status['state']['version']}"
+             + (f", {came_from}" if (came_from := status["state"].get("came_from")) else "")]
     if cluster is not None:
         transition = cluster["transition"]
         doing = (f"transition {transition['number']} running" if transition["running"]
