@@ -49,6 +49,7 @@ from typing import Any
 from clusters import build_cluster, describe
 from hafailover.config.model import ClusterConfig, Node, Properties
 from hafailover.core.state import ClusterState, NodeState
+from hafailover.core.transition import Transition
 
 SIZES = (100, 1_000, 10_000)
 QUICK_SIZES = (100, 1_000)
@@ -104,12 +105,17 @@ def time_calls(call: Callable[[], object], runs: int) -> list[float]:
 
 def time_schedule(config: ClusterConfig, state: ClusterState, runs: int) -> tuple[Timing, int]:
     from hafailover.core.scheduler import schedule
+    from hafailover.gc_pause import collector_paused
+
+    def run() -> Transition:
+        with collector_paused():  # as the agent runs it
+            return schedule(config, state)
 
     try:
-        transition = schedule(config, state)  # warm-up
+        transition = run()  # warm-up
     except NotImplementedError as exc:
         return Timing(note=f"not implemented ({exc})"), 0
-    return Timing.of(time_calls(lambda: schedule(config, state), runs)), len(transition.actions)
+    return Timing.of(time_calls(run, runs)), len(transition.actions)
 
 
 def time_crm_simulate(cib: Path, runs: int, timeout: float, mode: str = "-R") -> Timing:

@@ -602,3 +602,4 @@ def test_a_finite_anti_colocation_does_not_move_a_clone_one_transition_late() ->
     running = [(a.resource, a.node) for a in first.assignments]
     second = schedule(cfg, state(cfg, running))
     assert second.actions == ()
+

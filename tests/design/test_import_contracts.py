@@ -53,7 +53,9 @@ def test_the_contracts_hold_on_the_source(tree: Path) -> None:
 @pytest.mark.parametrize(("module", "statement", "contract"), [
     ("hafailover.core.scheduler", "import hafailover.executor.runner",
      "The pure core reaches no I/O module"),
-    ("hafailover.membership", "import grpc",
+    ("hafailover.core.assign", "import gc",
+     "The pure core reaches no I/O module"),
+    ("hafailover.membership.tracker", "import grpc",
      "The pure core reaches no I/O module"),
     ("hafailover.lab.faults", "import hafailover.cli.options",
      "Only the command line and the entry point import the command line"),

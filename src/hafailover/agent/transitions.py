@@ -33,6 +33,7 @@ from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, T
 from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation
 from hafailover.executor.failures import fail_increment
 from hafailover.executor.ocf import Severity
+from hafailover.gc_pause import collector_paused
 from hafailover.log import get_logger
 from hafailover.store import document as doc_ops
 from hafailover.v1 import peer_pb2
@@ -100,7 +101,8 @@ class TransitionDriver:
             if scores:
                 merged = frozen_map({**node_state.attributes, **scores})
                 state = state.with_node(node_state.name, attributes=merged)
-        return schedule(agent.state.effective_config, state)
+        with collector_paused():
+            return schedule(agent.state.effective_config, state)
 
     def consequences(self) -> list[str]:
         """What the cluster will do now, in words ("Move web (n1 -> n2)")."""
