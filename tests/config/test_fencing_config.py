@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hafailover.config.loader import dump_config, load_config_text
+from hafailover.config.dump import dump_config
+from hafailover.config.loader import load_config_text
 from hafailover.config.model import FenceLevel
 
 pytestmark = pytest.mark.tier0

@@ -40,7 +40,7 @@ def import_pacemaker(cib_path: str, output_dir: str, force: bool, output_format:
 
     Exit codes: 0 written; 1 the CIB has errors or the files could not be written.
     """
-    from hafailover.config.loader import dump_config
+    from hafailover.config.dump import dump_config
     from hafailover.core.state import state_to_json
 
     try:

@@ -5,9 +5,9 @@
 back to an equal model; ``validate_config`` checks a model however it was built.
 """
 
+from hafailover.config.dump import dump_config
 from hafailover.config.loader import (
     LoadResult,
-    dump_config,
     load_config,
     load_config_bytes,
     load_config_file,
