@@ -83,6 +83,15 @@ class Node(Protocol):
     def membership(self) -> Membership: ...
 
 
+class ClusterNode(Node, Protocol):
+    """A node that also reads the settings it started with and the scheduler."""
+
+    @property
+    def boot_config(self) -> ClusterConfig: ...
+    @property
+    def driver(self) -> Scheduler: ...
+
+
 class StateChanger(Protocol):
     async def change(self, make: Make, what: str) -> str:
         """As coordinator, make a state change and replicate it; raises
@@ -108,24 +117,16 @@ class DriverHost(Node, StateChanger, Protocol):
     def unclean_nodes(self) -> list[str]: ...
 
 
-class FencingHost(Node, StateChanger, Protocol):
+class FencingHost(ClusterNode, StateChanger, Protocol):
     """What the fencing policy uses."""
 
-    @property
-    def boot_config(self) -> ClusterConfig: ...
-    @property
-    def driver(self) -> Scheduler: ...
     @property
     def heartbeat(self) -> HeartbeatLoop: ...
 
 
-class CommandHost(Node, StateChanger, Protocol):
+class CommandHost(ClusterNode, StateChanger, Protocol):
     """What operators' commands (control socket, peers' forwarded commands) use."""
 
-    @property
-    def boot_config(self) -> ClusterConfig: ...
-    @property
-    def driver(self) -> Scheduler: ...
     @property
     def fencing(self) -> Fencer: ...
     @property
@@ -138,13 +139,9 @@ class CommandHost(Node, StateChanger, Protocol):
     def spawn(self, work: Awaitable[None]) -> None: ...
 
 
-class StatusHost(Node, Protocol):
+class StatusHost(ClusterNode, Protocol):
     """What the status document reads."""
 
-    @property
-    def boot_config(self) -> ClusterConfig: ...
-    @property
-    def driver(self) -> Scheduler: ...
     @property
     def fencing(self) -> Fencer: ...
     @property

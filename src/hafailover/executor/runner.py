@@ -1,12 +1,15 @@
 """Running one agent process: its own session, bounded output, a timeout that kills.
 
-The agent starts in a new session (and so a new process group). Its stdout and stderr
-are read concurrently into bounded tail buffers, so an agent writing megabytes never
-blocks on a full pipe. At the timeout the whole group gets SIGTERM, then SIGKILL after
-``kill_grace`` seconds if anything in it is still alive; the outcome is a timeout with
-the elapsed time. A child the agent left behind holding the pipes open (a daemon it
-started) does not hold up the result: once the agent itself has exited, the readers
-get ``drain_time`` to collect what is buffered.
+The one runner for resource agents (OCF) and fence agents. The agent starts in a new
+session (and so a new process group). Its stdout and stderr (or both as one stream,
+``merge_output``, as fence agents are read) are read concurrently into bounded tail
+buffers, so an agent writing megabytes never blocks on a full pipe; ``stdin`` is written
+to it and closed (fence agents read ``key=value`` lines), else it reads /dev/null. At the
+timeout the whole group gets SIGTERM, then SIGKILL after ``kill_grace`` seconds if
+anything in it is still alive (0: SIGKILL at once); the result waits until nothing of
+the group runs, and is a timeout with the elapsed time. A child the agent left behind
+holding the pipes open (a daemon it started) does not hold up the result: once the agent
+itself has exited, the readers get ``drain_time`` to collect what is buffered.
 """
 
 from __future__ import annotations
@@ -82,14 +85,14 @@ class _AgentProtocol(asyncio.SubprocessProtocol):
     a child the agent left running may never do; ``process_exited`` does not wait.
     """
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, *, merged: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self.stdout = TailBuffer(cap)
         self.stderr = TailBuffer(cap)
         self.reasons = ExitReasonScanner()
         self.exited: asyncio.Future[None] = loop.create_future()
         self.pipes_closed: asyncio.Future[None] = loop.create_future()
-        self._open = {1, 2}
+        self._open = {1} if merged else {1, 2}
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
@@ -119,16 +122,21 @@ class SubprocessRunner:
         self.drain_time = drain_time
         self.cwd = cwd
 
-    async def run(self, argv: Sequence[str], env: Mapping[str, str],
-                  timeout: float) -> ProcessOutcome:
+    async def run(self, argv: Sequence[str], env: Mapping[str, str], timeout: float, *,
+                  stdin: str | None = None, merge_output: bool = False) -> ProcessOutcome:
+        """Run ``argv`` to its end or its timeout. ``stdin`` is written to the agent
+        (None: it reads /dev/null); ``merge_output`` sends its stderr into stdout, which
+        the outcome then holds alone."""
         clock = self._clock
         loop = asyncio.get_running_loop()
         started, started_wall = clock.monotonic(), clock.time()
-        protocol = _AgentProtocol(self.output_cap)
+        protocol = _AgentProtocol(self.output_cap, merged=merge_output)
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: protocol, *argv, env=dict(env), cwd=self.cwd,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
                 start_new_session=True)
         except OSError as exc:
             return ProcessOutcome(rc=None, started=started, finished=clock.monotonic(),
@@ -137,6 +145,8 @@ class SubprocessRunner:
         pid = transport.get_pid()
         timed_out = False
         try:
+            if stdin is not None:
+                _write_and_close(transport, stdin)
             try:
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(protocol.exited)
@@ -164,20 +174,33 @@ class SubprocessRunner:
             stderr=protocol.stderr.captured(), exit_reason=protocol.reasons.reason, pid=pid)
 
     async def _kill_group(self, pgid: int, exited: asyncio.Future[None]) -> None:
-        """SIGTERM the agent's group, SIGKILL whatever is left after the grace time.
+        """SIGTERM the agent's group, SIGKILL whatever is left after the grace time
+        (without a grace time, SIGKILL at once).
 
         The agent is a session leader, so its pid is its process group id.
         """
-        signal_group(pgid, signal.SIGTERM)
+        if self.kill_grace > 0:
+            signal_group(pgid, signal.SIGTERM)
         if not await group_gone(pgid, self.kill_grace, every=0.02, clock=self._clock):
-            log.warning("agent group survived SIGTERM; sending SIGKILL", pgid=pgid,
-                        grace=self.kill_grace)
+            if self.kill_grace > 0:
+                log.warning("agent group survived SIGTERM; sending SIGKILL", pgid=pgid,
+                            grace=self.kill_grace)
             signal_group(pgid, signal.SIGKILL)
             # the result must not be reported while a member of the group still runs
             await group_gone(pgid, 5.0, clock=self._clock)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.kill_grace + 5.0):
                 await asyncio.shield(exited)
+
+
+def _write_and_close(transport: asyncio.SubprocessTransport, text: str) -> None:
+    """Hand ``text`` to the agent's standard input and close it (a few lines: they fit
+    in the pipe's buffer, so this never waits)."""
+    pipe = transport.get_pipe_transport(0)
+    if isinstance(pipe, asyncio.WriteTransport):
+        with contextlib.suppress(OSError):  # the agent may have exited already
+            pipe.write(text.encode())
+        pipe.close()
 
 
 def system_gateway(coordinator: Coordinator, *, kill_grace: float = 2.0,

@@ -10,13 +10,10 @@ output and error together) is kept up to a cap, last bytes first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -24,8 +21,7 @@ from dataclasses import dataclass
 
 from hafailover import settings
 from hafailover.config.model import FenceDevice
-from hafailover.executor.output import TailBuffer
-from hafailover.executor.runner import group_gone, signal_group
+from hafailover.executor.runner import SubprocessRunner
 from hafailover.fencing.protocol import (
     EXIT_OFF,
     EXIT_OK,
@@ -47,7 +43,6 @@ BUILTIN_AGENTS = {
 OUTPUT_CAP = 16 * 1024
 METADATA_TIMEOUT = 10.0
 DRAIN_TIME = 0.5  # after the agent exits, how long its children may hold the pipes open
-_REAP_TIME = 5.0
 
 
 class FenceAgentError(RuntimeError):
@@ -154,27 +149,6 @@ def stdin_lines(device: FenceDevice, action: str, plug: str) -> str:
     return "".join(lines)
 
 
-class _Protocol(asyncio.SubprocessProtocol):
-    def __init__(self, cap: int) -> None:
-        loop = asyncio.get_running_loop()
-        self.output = TailBuffer(cap)
-        self.exited: asyncio.Future[None] = loop.create_future()
-        self.pipes_closed: asyncio.Future[None] = loop.create_future()
-        self._open = {1}
-
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
-        self.output.append(data)
-
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        self._open.discard(fd)
-        if not self._open and not self.pipes_closed.done():
-            self.pipes_closed.set_result(None)
-
-    def process_exited(self) -> None:
-        if not self.exited.done():
-            self.exited.set_result(None)
-
-
 @dataclass(frozen=True)
 class _Run:
     rc: int | None
@@ -203,56 +177,14 @@ async def _run_in_process(module: str, stdin: str, timeout: float) -> _Run:
 
 async def _run(argv: list[str], stdin: str, timeout: float, env: Mapping[str, str],
                cap: int) -> _Run:
-    loop = asyncio.get_running_loop()
-    started = time.monotonic()
-    protocol = _Protocol(cap)
-    try:
-        transport, _ = await loop.subprocess_exec(
-            lambda: protocol, *argv, env=dict(env), cwd="/", stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    except OSError as exc:
-        return _Run(None, "", False, time.monotonic() - started, False,
-                    f"cannot run {argv[0]}: {exc.strerror or exc}")
-    pid = transport.get_pid()
-    timed_out = False
-    try:
-        pipe = transport.get_pipe_transport(0)
-        if isinstance(pipe, asyncio.WriteTransport):
-            with contextlib.suppress(OSError):
-                pipe.write(stdin.encode())  # a few lines: fits in the pipe's buffer
-            pipe.close()
-        try:
-            async with asyncio.timeout(timeout):
-                await asyncio.shield(protocol.exited)
-        except TimeoutError:
-            timed_out = True
-            await _kill_group(pid)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_REAP_TIME):
-                    await asyncio.shield(protocol.exited)
-        duration = time.monotonic() - started
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(DRAIN_TIME):
-                await asyncio.shield(protocol.pipes_closed)
-    except asyncio.CancelledError:
-        if not protocol.exited.done():
-            await asyncio.shield(_kill_group(pid))
-        transport.close()
-        raise
-    transport.close()
-    rc = transport.get_returncode()
-    captured = protocol.output.captured()
-    return _Run(None if timed_out or rc is None or rc < 0 else rc, captured.text,
-                captured.truncated, duration, timed_out)
-
-
-async def _kill_group(pgid: int) -> None:
-    """SIGKILL the agent's process group (it leads its own session, so its pid is the
-    group's id), and wait until nothing of it runs, up to ``_REAP_TIME``: SIGKILL is
-    delivered asynchronously, and a fence's result must not be reported while a part of
-    its agent may still act on the device."""
-    signal_group(pgid, signal.SIGKILL)
-    await group_gone(pgid, _REAP_TIME)
+    """The agent as a process: ``stdin`` on its standard input, stdout and stderr read
+    as one stream; at the timeout its whole group is killed at once (SIGKILL), and the
+    result waits until nothing of it runs, since a part of it could still act on the
+    device."""
+    runner = SubprocessRunner(kill_grace=0.0, output_cap=cap, drain_time=DRAIN_TIME)
+    outcome = await runner.run(argv, env, timeout, stdin=stdin, merge_output=True)
+    return _Run(outcome.rc, outcome.stdout.text, outcome.stdout.truncated,
+                outcome.duration, outcome.timed_out, outcome.spawn_error)
 
 
 async def run_fence_agent(device: FenceDevice, action: str, plug: str,
