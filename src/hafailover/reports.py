@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hafailover.report_codes import Code
+
 
 class Severity(enum.StrEnum):
     ERROR = "error"
@@ -25,7 +27,7 @@ class Severity(enum.StrEnum):
 class Report:
     """One problem, with everything a person needs to fix it."""
 
-    code: str
+    code: Code
     severity: Severity
     message: str
     file: str | None = None

@@ -28,6 +28,7 @@ from hafailover.cli.options import EXIT_FAILED, CliError, echo_reports, format_o
 from hafailover.config.loader import load_config_file, load_config_text
 from hafailover.core.scheduler import schedule
 from hafailover.core.transition import Transition
+from hafailover.report_codes import Code
 from hafailover.reports import Report, ReportedError, Severity, errors
 
 
@@ -120,7 +121,7 @@ def apply(path: str, dry_run: bool, force: bool, wait: float | None, output_form
         reports = list(local.reports)
         if local.config is not None and local.config.name != status["cluster"]:
             reports.append(Report(
-                code="CONFIG_OTHER_CLUSTER", severity=Severity.ERROR, file=path,
+                code=Code.CONFIG_OTHER_CLUSTER, severity=Severity.ERROR, file=path,
                 found=local.config.name,
                 message=f"this file is for cluster '{local.config.name}', the agent "
                         f"belongs to '{status['cluster']}'", allowed=status["cluster"]))

@@ -15,6 +15,7 @@ import click
 
 from hafailover.cli.options import EXIT_FAILED, CliError, format_option
 from hafailover.pacemaker.cib_import import CibImport, read_cib
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity, errors
 
 
@@ -57,7 +58,7 @@ def import_pacemaker(cib_path: str, output_dir: str, force: bool, output_format:
         existing = [str(t) for t in targets if t.exists()]
         if existing:
             reports.append(Report(
-                code="IMPORT_WOULD_OVERWRITE", severity=Severity.ERROR,
+                code=Code.IMPORT_WOULD_OVERWRITE, severity=Severity.ERROR,
                 message=f"{', '.join(existing)} already exist", hint="use --force to replace"))
             failed = True
     written: list[str] = []
@@ -69,7 +70,7 @@ def import_pacemaker(cib_path: str, output_dir: str, force: bool, output_format:
                                   encoding="utf-8")
             written = [str(t) for t in targets]
         except OSError as problem:
-            reports.append(Report(code="IMPORT_WRITE_FAILED", severity=Severity.ERROR,
+            reports.append(Report(code=Code.IMPORT_WRITE_FAILED, severity=Severity.ERROR,
                                   message=f"cannot write {problem.filename}: {problem.strerror}"))
             failed = True
     _echo(reports, written, result, output_format)

@@ -10,6 +10,7 @@ from typing import Any
 from hafailover.config.loader import load_config_text
 from hafailover.config.model import ClusterConfig, Location, Role, frozen_map
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
+from hafailover.report_codes import Code
 from hafailover.reports import Report, ReportedError, Severity, errors
 from hafailover.store import document as doc_ops
 from hafailover.store.document import MAINTENANCE, STANDBY, Document, Version
@@ -37,7 +38,7 @@ def live_state(status: Mapping[str, Any], config: ClusterConfig, now: float) -> 
     if cluster is None:
         reason = status.get("cluster_status_error") or "the cluster has no coordinator"
         raise ReportedError([Report(
-            code="NO_CLUSTER_STATUS", severity=Severity.ERROR,
+            code=Code.NO_CLUSTER_STATUS, severity=Severity.ERROR,
             message=f"the coordinator's view of the resources is unavailable: {reason}",
             hint="retry once 'hactl status' shows a coordinator")])
     entries = {n["name"]: n for n in status["nodes"]}

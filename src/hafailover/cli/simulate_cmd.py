@@ -38,6 +38,7 @@ from hafailover.core.whatif import (
     reconcile_state,
 )
 from hafailover.pacemaker.cib_import import read_cib
+from hafailover.report_codes import Code
 from hafailover.reports import Report, ReportedError, Severity, errors
 
 Scheduler = Callable[[ClusterConfig, ClusterState], Transition]
@@ -202,7 +203,7 @@ def _read_config(path: str) -> tuple[ClusterConfig, list[Report]]:
     codes = ", ".join(sorted({r.code for r in result.reports}))
     count = len(result.reports)
     return result.config, [Report(
-        code="CONFIG_WARNINGS", severity=Severity.WARNING, file=path,
+        code=Code.CONFIG_WARNINGS, severity=Severity.WARNING, file=path,
         message=f"{count} configuration warning{'s' if count > 1 else ''} not shown ({codes})",
         hint=f"'hafailover validate {path}' shows them")]
 
@@ -223,7 +224,7 @@ def _read_state(path: str) -> tuple[ClusterState | None, list[Report]]:
         data = json.loads(text)
     except json.JSONDecodeError as problem:
         return None, [Report(
-            code="STATE_BAD_JSON", severity=Severity.ERROR, file=path, line=problem.lineno,
+            code=Code.STATE_BAD_JSON, severity=Severity.ERROR, file=path, line=problem.lineno,
             message=f"not valid JSON: {problem.msg} (column {problem.colno})")]
     reports = check_state_json(data, path)
     return (None if reports else state_from_json(data)), reports
@@ -235,7 +236,7 @@ def _read_text(path: str, what: str) -> str:
     except (OSError, UnicodeDecodeError) as problem:
         reason = getattr(problem, "strerror", None) or str(problem)
         raise ReportedError([Report(
-            code=f"{what}_UNREADABLE", severity=Severity.ERROR, file=path,
+            code=Code[f"{what}_UNREADABLE"], severity=Severity.ERROR, file=path,
             message=f"cannot read the {what.lower()} file: {reason}")]) from None
 
 
@@ -249,7 +250,7 @@ def _events(config: ClusterConfig, node_up: Sequence[str], node_down: Sequence[s
         parsed = parse_fail(spec)
         if parsed is None:
             reports.append(Report(
-                code="BAD_FAIL_SPEC", severity=Severity.ERROR, found=spec,
+                code=Code.BAD_FAIL_SPEC, severity=Severity.ERROR, found=spec,
                 message="--fail takes RESOURCE:NODE", hint="for example --fail vip:n1"))
         else:
             events.append(parsed)

@@ -48,6 +48,7 @@ from hafailover.config.model import (
 from hafailover.config.scores import INFINITY
 from hafailover.config.validate import ConfigPaths, validate_config
 from hafailover.config.yamlsource import Reader, Section, YMap, YNode, parse_yaml
+from hafailover.report_codes import Code
 from hafailover.reports import Report, ReportedError, Severity
 
 TOP_KEYS = ("cluster", "nodes", "heartbeat", "peer", "quorum", "properties",
@@ -114,7 +115,7 @@ def load_config_text(text: str, filename: str = "<string>") -> LoadResult:
     reader.reports.extend(parsed.reports)
     if parsed.root is None:
         if not parsed.reports:
-            reader.report("CONFIG_EMPTY", "the configuration is empty", "", line=1,
+            reader.report(Code.CONFIG_EMPTY, "the configuration is empty", "", line=1,
                           allowed="a mapping with at least 'cluster' and 'nodes'")
         return _result(None, reader.reports)
     built = _Builder(reader).build(parsed.root)
@@ -134,7 +135,7 @@ def load_config_file(path: str | os.PathLike[str]) -> LoadResult:
             data = handle.read()
     except OSError as exc:
         return _result(None, [Report(
-            code="CONFIG_FILE", severity=Severity.ERROR,
+            code=Code.CONFIG_FILE, severity=Severity.ERROR,
             message=f"cannot read the configuration: {exc.strerror or exc}", file=filename,
         )])
     return load_config_bytes(data, filename)
@@ -147,7 +148,7 @@ def load_config_bytes(data: bytes, filename: str = "<bytes>") -> LoadResult:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return _result(None, [Report(
-            code="CONFIG_ENCODING", severity=Severity.ERROR,
+            code=Code.CONFIG_ENCODING, severity=Severity.ERROR,
             message=f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
                     f"at offset {exc.start} cannot be decoded",
             file=filename, line=line, hint="save the file as UTF-8",
@@ -357,21 +358,21 @@ class _Builder:
             return None
         present = [k for k in RESOURCE_KINDS if k in item.entries]
         if len(present) > 1:
-            self.reader.report("CONFIG_CONFLICTING_KEYS",
+            self.reader.report(Code.CONFIG_CONFLICTING_KEYS,
                                f"a resource is one of {_either(RESOURCE_KINDS)}, not several",
                                path, line=item.line, found=", ".join(present))
             return None
         if not present:
             self.reader.section(item, path,
                                 tuple(dict.fromkeys(PRIMITIVE_KEYS + GROUP_KEYS + CLONE_KEYS)))
-            self.reader.report("CONFIG_MISSING_KEY", "a resource needs an id given as "
+            self.reader.report(Code.CONFIG_MISSING_KEY, "a resource needs an id given as "
                                + _either(kinds), path, line=item.line,
                                allowed=", ".join(f"{k}: ID" for k in kinds))
             return None
         kind = present[0]
         if kind not in kinds:
             where = "a group's members" if path.endswith("]") else "a clone's resource"
-            self.reader.report("CONFIG_TYPE", f"{where} cannot be a {kind}", path,
+            self.reader.report(Code.CONFIG_TYPE, f"{where} cannot be a {kind}", path,
                                line=item.line, found=f"{kind}: ...",
                                allowed=_either(kinds))
             return None
@@ -396,7 +397,7 @@ class _Builder:
         if agent_text is not None and agent is None:
             node = sec.get("agent")
             assert node is not None
-            self.reader.report("CONFIG_AGENT", f"'{agent_text}' is not an agent name",
+            self.reader.report(Code.CONFIG_AGENT, f"'{agent_text}' is not an agent name",
                                sec.key_path("agent"), line=node.line, found=f"'{agent_text}'",
                                allowed="standard:type or ocf:provider:type, e.g. builtin:vip, "
                                "ocf:heartbeat:IPaddr2, systemd:nginx")
@@ -514,22 +515,22 @@ class _Builder:
         rules: list[Rule] = []
         given = [k for k in ("node", "rules", "rule") if sec.has(k)]
         if len(given) > 1:
-            self.reader.report("CONFIG_CONFLICTING_KEYS",
+            self.reader.report(Code.CONFIG_CONFLICTING_KEYS,
                                "a location has either 'node' or 'rules', not both"
                                if "node" in given else "'rule' is shorthand for 'rules': "
                                "use one of them", path,
                                found=", ".join(given), allowed="node + score, or rules")
             return None
         if not given:
-            self.reader.report("CONFIG_MISSING_KEY", "a location needs 'node' (with 'score') "
+            self.reader.report(Code.CONFIG_MISSING_KEY, "a location needs 'node' (with 'score') "
                                "or 'rules'", path, allowed="node + score, or rules")
             return None
         if node is not None and score is None and not sec.has("score"):
-            self.reader.report("CONFIG_MISSING_KEY", "'score' is required with 'node'",
+            self.reader.report(Code.CONFIG_MISSING_KEY, "'score' is required with 'node'",
                                sec.key_path("score"),
                                hint="e.g. score: 100 to prefer, -INFINITY to forbid")
         if given[0] != "node" and sec.has("score"):
-            self.reader.report("CONFIG_CONFLICTING_KEYS", "a location with rules has no "
+            self.reader.report(Code.CONFIG_CONFLICTING_KEYS, "a location with rules has no "
                                "score of its own", sec.key_path("score"),
                                hint="put the score on each rule")
         rule_node = sec.get("rule")

@@ -23,6 +23,7 @@ from hafailover.config.model import (
     iter_tree,
 )
 from hafailover.config.yamlsource import SourceMap
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity, did_you_mean
 
 RESOURCE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -98,7 +99,7 @@ class _Checker:
             for resource in iter_tree(top):
                 self.top_of.setdefault(resource.id, top)
 
-    def report(self, code: str, message: str, path: str, *, warning: bool = False,
+    def report(self, code: Code, message: str, path: str, *, warning: bool = False,
                found: str | None = None, allowed: str | None = None, hint: str | None = None,
                depends: Iterable[str] = ()) -> None:
         if any(self.source.is_invalid(p) for p in (path, *depends)):
@@ -127,12 +128,12 @@ class _Checker:
     def check_cluster(self) -> None:
         name = self.config.name
         if name and not NODE_NAME.match(name):
-            self.report("CONFIG_INVALID_ID", "not a valid cluster name", "cluster.name",
+            self.report(Code.CONFIG_INVALID_ID, "not a valid cluster name", "cluster.name",
                         found=f"'{name}'", allowed="letters, digits, '_', '.', '-'")
 
     def check_nodes(self) -> None:
         if not self.config.nodes and not self.source.invalid_under("nodes"):
-            self.report("CONFIG_VALUE", "a cluster needs at least one node", "nodes",
+            self.report(Code.CONFIG_VALUE, "a cluster needs at least one node", "nodes",
                         found="no nodes")
         names: dict[str, str] = {}
         ids: dict[int, str] = {}
@@ -140,32 +141,32 @@ class _Checker:
         links = {link.name for link in self.config.heartbeat.links}
         for node, path in zip(self.config.nodes, self.paths.nodes, strict=False):
             if not NODE_NAME.match(node.name):
-                self.report("CONFIG_INVALID_ID", "not a valid node name", f"{path}.name",
+                self.report(Code.CONFIG_INVALID_ID, "not a valid node name", f"{path}.name",
                             found=f"'{node.name}'",
                             allowed="a letter or digit, then letters, digits, '_', '.', '-'")
             if node.name in names:
-                self.report("CONFIG_DUPLICATE_NAME", f"node '{node.name}' is defined twice",
+                self.report(Code.CONFIG_DUPLICATE_NAME, f"node '{node.name}' is defined twice",
                             f"{path}.name", found=f"'{node.name}'",
                             hint=self.first_at(names[node.name]))
             names.setdefault(node.name, f"{path}.name")
             if not 1 <= node.node_id <= MAX_NODE_ID:
-                self.report("CONFIG_VALUE", "not a valid node id", f"{path}.id",
+                self.report(Code.CONFIG_VALUE, "not a valid node id", f"{path}.id",
                             found=str(node.node_id), allowed=f"an integer from 1 to {MAX_NODE_ID}")
             elif node.node_id in ids:
-                self.report("CONFIG_DUPLICATE_NODE_ID",
+                self.report(Code.CONFIG_DUPLICATE_NODE_ID,
                             f"node id {node.node_id} is used twice", f"{path}.id",
                             found=str(node.node_id), depends=[f"{path}.name"],
                             hint=self.first_at(ids[node.node_id]) + "; without 'id' a node's "
                             "id is its position in the list (1, 2, ...)")
             ids.setdefault(node.node_id, f"{path}.id")
             if node.votes < 0:
-                self.report("CONFIG_VALUE", "votes cannot be negative", f"{path}.votes",
+                self.report(Code.CONFIG_VALUE, "votes cannot be negative", f"{path}.votes",
                             found=str(node.votes), allowed="an integer >= 0")
             self.check_addresses(node.name, node.addresses, f"{path}.addresses", links,
                                  addresses)
             if self.config.heartbeat.transport == "unicast":
                 for link in sorted(links - set(node.addresses)):
-                    self.report("CONFIG_MISSING_ADDRESS",
+                    self.report(Code.CONFIG_MISSING_ADDRESS,
                                 f"node '{node.name}' has no address on link '{link}'",
                                 f"{path}.addresses", depends=["heartbeat.links"],
                                 hint="unicast heartbeats are sent to each node's address "
@@ -176,18 +177,18 @@ class _Checker:
         for link, address in node_addresses.items():
             link_path = f"{path}.{link}"
             if link not in links:
-                self.report("CONFIG_UNKNOWN_LINK", f"'{link}' is not a heartbeat link",
+                self.report(Code.CONFIG_UNKNOWN_LINK, f"'{link}' is not a heartbeat link",
                             link_path, found=f"'{link}'", allowed=", ".join(sorted(links)),
                             hint=did_you_mean(link, links) or "add it to heartbeat.links",
                             depends=["heartbeat.links"])
             try:
                 ipaddress.ip_address(address)
             except ValueError:
-                self.report("CONFIG_VALUE", "not an IP address", link_path,
+                self.report(Code.CONFIG_VALUE, "not an IP address", link_path,
                             found=f"'{address}'", allowed="an IPv4 or IPv6 address")
                 continue
             if (link, address) in seen:
-                self.report("CONFIG_DUPLICATE_ADDRESS",
+                self.report(Code.CONFIG_DUPLICATE_ADDRESS,
                             f"node '{name}' uses {address} on '{link}', like another node",
                             link_path, found=address, hint=self.first_at(seen[(link, address)]))
             seen.setdefault((link, address), link_path)
@@ -195,46 +196,46 @@ class _Checker:
     def check_heartbeat(self) -> None:
         beat = self.config.heartbeat
         if beat.interval <= 0:
-            self.report("CONFIG_TIMING", "the heartbeat interval must be more than 0",
+            self.report(Code.CONFIG_TIMING, "the heartbeat interval must be more than 0",
                         "heartbeat.interval", found=f"{beat.interval:g}s")
         elif beat.dead_time <= beat.interval:
-            self.report("CONFIG_TIMING", "dead-time must be longer than the heartbeat interval",
+            self.report(Code.CONFIG_TIMING, "dead-time must be longer than the heartbeat interval",
                         "heartbeat.dead-time", depends=["heartbeat.interval"],
                         found=f"dead-time {beat.dead_time:g}s, interval {beat.interval:g}s",
                         allowed="dead-time > interval (3 x interval or more is advised)",
                         hint="otherwise every node is suspected between two heartbeats")
         elif beat.dead_time < 3 * beat.interval:
-            self.report("CONFIG_TIMING_MARGIN", "dead-time is less than 3 heartbeat intervals",
+            self.report(Code.CONFIG_TIMING_MARGIN, "dead-time is less than 3 heartbeat intervals",
                         "heartbeat.dead-time", warning=True, depends=["heartbeat.interval"],
                         found=f"dead-time {beat.dead_time:g}s, interval {beat.interval:g}s",
                         hint="one lost or late packet away from a false suspicion and a "
                         "needless failover: make dead-time at least 3 x interval")
         peer = self.config.peer
         if not 1 <= peer.port <= 65535:
-            self.report("CONFIG_VALUE", "not a port number", "peer.port",
+            self.report(Code.CONFIG_VALUE, "not a port number", "peer.port",
                         found=str(peer.port), allowed="1 ... 65535")
         if peer.probe_timeout <= 0:
-            self.report("CONFIG_TIMING", "the probe timeout must be more than 0",
+            self.report(Code.CONFIG_TIMING, "the probe timeout must be more than 0",
                         "peer.probe-timeout", found=f"{peer.probe_timeout:g}s")
         elif peer.probe_timeout > beat.dead_time:
-            self.report("CONFIG_TIMING_MARGIN", "probe-timeout is longer than dead-time",
+            self.report(Code.CONFIG_TIMING_MARGIN, "probe-timeout is longer than dead-time",
                         "peer.probe-timeout", warning=True, depends=["heartbeat.dead-time"],
                         found=f"probe-timeout {peer.probe_timeout:g}s, "
                         f"dead-time {beat.dead_time:g}s",
                         hint="a dead node is declared lost only after the probe times out: "
                         "a long probe slows every failover")
         if not beat.links and not self.source.invalid_under("heartbeat.links"):
-            self.report("CONFIG_VALUE", "at least one heartbeat link is needed",
+            self.report(Code.CONFIG_VALUE, "at least one heartbeat link is needed",
                         "heartbeat.links", found="no links")
         names: dict[str, str] = {}
         for index, link in enumerate(beat.links):
             path = f"heartbeat.links[{index}]"
             if link.name in names:
-                self.report("CONFIG_DUPLICATE_LINK", f"link '{link.name}' is defined twice",
+                self.report(Code.CONFIG_DUPLICATE_LINK, f"link '{link.name}' is defined twice",
                             f"{path}.name", hint=self.first_at(names[link.name]))
             names.setdefault(link.name, f"{path}.name")
             if not 1 <= link.port <= 65535:
-                self.report("CONFIG_VALUE", "not a UDP port", f"{path}.port",
+                self.report(Code.CONFIG_VALUE, "not a UDP port", f"{path}.port",
                             found=str(link.port), allowed="1 to 65535")
             self.check_multicast(beat.transport, link.multicast_group, path)
 
@@ -242,11 +243,12 @@ class _Checker:
         group_path = f"{path}.multicast-group"
         if transport == "unicast":
             if group is not None:
-                self.report("CONFIG_IGNORED", "multicast-group is ignored with unicast transport",
+                self.report(Code.CONFIG_IGNORED,
+                            "multicast-group is ignored with unicast transport",
                             group_path, warning=True, found=group, depends=["heartbeat.transport"])
             return
         if group is None:
-            self.report("CONFIG_MULTICAST", "a multicast link needs a multicast-group",
+            self.report(Code.CONFIG_MULTICAST, "a multicast link needs a multicast-group",
                         group_path, depends=["heartbeat.transport"],
                         hint="e.g. multicast-group: 239.192.88.1, or transport: unicast")
             return
@@ -255,7 +257,7 @@ class _Checker:
         except ValueError:
             is_multicast = False
         if not is_multicast:
-            self.report("CONFIG_MULTICAST", "not a multicast address", group_path,
+            self.report(Code.CONFIG_MULTICAST, "not a multicast address", group_path,
                         found=f"'{group}'",
                         allowed="224.0.0.0/4 or ff00::/8, e.g. 239.192.88.1")
 
@@ -263,16 +265,16 @@ class _Checker:
         quorum = self.config.quorum
         count = len(self.config.nodes)
         if quorum.two_node and count != 2 and not self.source.invalid_under("nodes"):
-            self.report("CONFIG_TWO_NODE", f"two-node is for clusters of exactly 2 nodes, "
+            self.report(Code.CONFIG_TWO_NODE, f"two-node is for clusters of exactly 2 nodes, "
                         f"this one has {count}", "quorum.two-node", found=f"{count} nodes",
                         hint="remove two-node: a cluster of 3 or more keeps quorum by majority")
         total = sum(n.votes for n in self.config.nodes)
         if quorum.expected_votes is not None:
             if quorum.expected_votes < 1:
-                self.report("CONFIG_VALUE", "expected-votes is 1 or more",
+                self.report(Code.CONFIG_VALUE, "expected-votes is 1 or more",
                             "quorum.expected-votes", found=str(quorum.expected_votes))
             elif quorum.expected_votes < total:
-                self.report("CONFIG_QUORUM_VOTES",
+                self.report(Code.CONFIG_QUORUM_VOTES,
                             f"expected-votes {quorum.expected_votes} is less than the "
                             f"{total} votes of the configured nodes", "quorum.expected-votes",
                             warning=True, hint="two partitions could both reach quorum")
@@ -280,14 +282,14 @@ class _Checker:
     def check_defaults(self) -> None:
         props = self.config.properties
         if not props.stonith_enabled:
-            self.report("CONFIG_STONITH_DISABLED", "fencing (stonith) is disabled",
+            self.report(Code.CONFIG_STONITH_DISABLED, "fencing (stonith) is disabled",
                         "properties.stonith-enabled", warning=True,
                         hint="a node that stops answering but still runs its resources "
                         "cannot be stopped: the survivors start them too (split brain, "
                         "two nodes holding the VIP, corrupted shared data)")
         elif (not self.config.fence_devices and not self.source.invalid_under("fencing")
               and props.watchdog_timeout == 0):
-            self.report("CONFIG_NO_FENCE_DEVICES",
+            self.report(Code.CONFIG_NO_FENCE_DEVICES,
                         "stonith-enabled is true but no fencing device is configured",
                         "fencing" if "fencing" in self.source.lines else "",
                         warning=True, hint="the resources of an unclean node are not "
@@ -296,7 +298,7 @@ class _Checker:
                         "properties.watchdog-timeout for self-fencing")
         threshold = self.config.defaults.migration_threshold
         if threshold < 0:
-            self.report("CONFIG_VALUE", "migration-threshold cannot be negative",
+            self.report(Code.CONFIG_VALUE, "migration-threshold cannot be negative",
                         "resource-defaults.migration-threshold", found=str(threshold),
                         allowed="a count >= 1, or 0 / INFINITY for never")
 
@@ -313,22 +315,22 @@ class _Checker:
             id_key = ("primitive" if isinstance(resource, Primitive)
                       else "group" if isinstance(resource, Group) else "clone")
             if not RESOURCE_ID.match(resource.id):
-                self.report("CONFIG_INVALID_ID", "not a valid resource id", f"{path}.{id_key}",
+                self.report(Code.CONFIG_INVALID_ID, "not a valid resource id", f"{path}.{id_key}",
                             found=f"'{resource.id}'",
                             allowed="a letter or '_', then letters, digits, '_', '.', '-'")
             meta = resource.meta
             if meta.target_role in PROMOTED_ROLES and not self.promotable_scope(resource.id):
-                self.report("CONFIG_ROLE", f"target-role {meta.target_role} needs a "
+                self.report(Code.CONFIG_ROLE, f"target-role {meta.target_role} needs a "
                             "promotable clone", f"{path}.meta.target-role",
                             allowed="Started or Stopped")
             if meta.migration_threshold is not None and meta.migration_threshold < 0:
-                self.report("CONFIG_VALUE", "migration-threshold cannot be negative",
+                self.report(Code.CONFIG_VALUE, "migration-threshold cannot be negative",
                             f"{path}.meta.migration-threshold")
             if isinstance(resource, Primitive):
                 self.check_primitive(resource, path)
             elif isinstance(resource, Group) and not resource.members:
                 if not self.source.invalid_under(f"{path}.members"):
-                    self.report("CONFIG_VALUE", f"group '{resource.id}' has no members",
+                    self.report(Code.CONFIG_VALUE, f"group '{resource.id}' has no members",
                                 f"{path}.members", allowed="one or more primitives")
             elif isinstance(resource, Clone):
                 self.check_clone(resource, path)
@@ -337,29 +339,29 @@ class _Checker:
         agent = primitive.agent
         agent_path = f"{path}.agent"
         if agent.standard not in AGENT_STANDARDS:
-            self.report("CONFIG_AGENT", f"unknown agent standard '{agent.standard}'",
+            self.report(Code.CONFIG_AGENT, f"unknown agent standard '{agent.standard}'",
                         agent_path, found=f"'{agent}'", allowed=", ".join(AGENT_STANDARDS),
                         hint=did_you_mean(agent.standard, AGENT_STANDARDS))
         elif agent.standard == "ocf" and not agent.provider:
-            self.report("CONFIG_AGENT", "an ocf agent needs a provider", agent_path,
+            self.report(Code.CONFIG_AGENT, "an ocf agent needs a provider", agent_path,
                         found=f"'{agent}'", allowed="ocf:PROVIDER:TYPE",
                         hint=f"e.g. ocf:heartbeat:{agent.type}")
         elif agent.standard != "ocf" and agent.provider:
-            self.report("CONFIG_AGENT", f"{agent.standard} agents have no provider",
+            self.report(Code.CONFIG_AGENT, f"{agent.standard} agents have no provider",
                         agent_path, found=f"'{agent}'", allowed=f"{agent.standard}:TYPE")
         seen: dict[tuple[str, float, Role | None], str] = {}
         for index, op in enumerate(primitive.operations):
             op_path = f"{path}.operations[{index}]"
             if op.timeout <= 0:
-                self.report("CONFIG_TIMING", "an operation timeout must be more than 0",
+                self.report(Code.CONFIG_TIMING, "an operation timeout must be more than 0",
                             f"{op_path}.timeout", found=f"{op.timeout:g}s")
             if op.role is not None and not self.promotable_scope(primitive.id):
-                self.report("CONFIG_ROLE", f"role {op.role} is only for resources in a "
+                self.report(Code.CONFIG_ROLE, f"role {op.role} is only for resources in a "
                             "promotable clone", f"{op_path}.role",
                             hint="remove role, or make the clone promotable")
             key = (op.name, op.interval, op.role)
             if key in seen:
-                self.report("CONFIG_DUPLICATE_OPERATION",
+                self.report(Code.CONFIG_DUPLICATE_OPERATION,
                             f"a second '{op.name}' with interval {op.interval:g}s",
                             op_path, depends=[f"{op_path}.name", f"{op_path}.interval"],
                             hint=self.first_at(seen[key]) + "; give each its own interval")
@@ -367,26 +369,26 @@ class _Checker:
 
     def check_clone(self, clone: Clone, path: str) -> None:
         if clone.clone_max is not None and clone.clone_max < 1:
-            self.report("CONFIG_VALUE", "clone-max is 1 or more", f"{path}.clone-max",
+            self.report(Code.CONFIG_VALUE, "clone-max is 1 or more", f"{path}.clone-max",
                         found=str(clone.clone_max), allowed="an integer >= 1")
         if clone.clone_node_max < 1:
-            self.report("CONFIG_VALUE", "clone-node-max is 1 or more", f"{path}.clone-node-max",
+            self.report(Code.CONFIG_VALUE, "clone-node-max is 1 or more", f"{path}.clone-node-max",
                         found=str(clone.clone_node_max), allowed="an integer >= 1")
         if not clone.promotable:
             for key in ("promoted-max", "promoted-node-max"):
                 if f"{path}.{key}" in self.source.lines:
-                    self.report("CONFIG_IGNORED", f"{key} is ignored: the clone is not "
+                    self.report(Code.CONFIG_IGNORED, f"{key} is ignored: the clone is not "
                                 "promotable", f"{path}.{key}", warning=True,
                                 hint="add promotable: true")
             return
         for key, value in (("promoted-max", clone.promoted_max),
                            ("promoted-node-max", clone.promoted_node_max)):
             if value < 1:
-                self.report("CONFIG_VALUE", f"{key} is 1 or more", f"{path}.{key}",
+                self.report(Code.CONFIG_VALUE, f"{key} is 1 or more", f"{path}.{key}",
                             found=str(value), allowed="an integer >= 1")
         if (clone.clone_max is not None and clone.clone_max >= 1
                 and clone.promoted_max > clone.clone_max):
-            self.report("CONFIG_CLONE", "more promoted instances than instances",
+            self.report(Code.CONFIG_CLONE, "more promoted instances than instances",
                         f"{path}.promoted-max", depends=[f"{path}.clone-max"],
                         found=f"promoted-max {clone.promoted_max}, clone-max {clone.clone_max}",
                         allowed=f"promoted-max <= clone-max ({clone.clone_max})")
@@ -411,12 +413,12 @@ class _Checker:
                 *zip((c.id for c in constraints.orders), self.paths.orders, strict=False)):
             items.append((ident, f"{path}.id"))
             if not RESOURCE_ID.match(ident):
-                self.report("CONFIG_INVALID_ID", "not a valid constraint id", f"{path}.id",
+                self.report(Code.CONFIG_INVALID_ID, "not a valid constraint id", f"{path}.id",
                             found=f"'{ident}'",
                             allowed="a letter or '_', then letters, digits, '_', '.', '-'")
         for ident, path in items:
             if ident in seen:
-                self.report("CONFIG_DUPLICATE_ID", f"the id '{ident}' is used twice", path,
+                self.report(Code.CONFIG_DUPLICATE_ID, f"the id '{ident}' is used twice", path,
                             found=f"'{ident}'", hint=self.first_at(seen[ident])
                             + "; resource, constraint and fencing ids are unique together")
             seen.setdefault(ident, path)
@@ -432,18 +434,18 @@ class _Checker:
         top = self.top_of.get(rid)
         if top is not None:
             kind = "group" if isinstance(top, Group) else "clone"
-            self.report("CONFIG_CHILD_RESOURCE", f"'{rid}' is inside {kind} '{top.id}' and "
+            self.report(Code.CONFIG_CHILD_RESOURCE, f"'{rid}' is inside {kind} '{top.id}' and "
                         "cannot be constrained on its own", path, found=f"'{rid}'",
                         hint=f"constrain the {kind} '{top.id}' instead")
             return None
-        self.report("CONFIG_UNKNOWN_RESOURCE", f"no resource is called '{rid}'", path,
+        self.report(Code.CONFIG_UNKNOWN_RESOURCE, f"no resource is called '{rid}'", path,
                     found=f"'{rid}'", hint=did_you_mean(rid, self.top_ids))
         return None
 
     def check_role(self, role: Role | None, resource: Resource | None, path: str) -> None:
         if role in PROMOTED_ROLES and resource is not None and not (
                 isinstance(resource, Clone) and resource.promotable):
-            self.report("CONFIG_ROLE", f"role {role} needs a promotable clone, and "
+            self.report(Code.CONFIG_ROLE, f"role {role} needs a promotable clone, and "
                         f"'{resource.id}' is not one", path, found=str(role),
                         allowed="Started", hint="remove the role, or make the clone "
                         "promotable: true")
@@ -451,7 +453,7 @@ class _Checker:
     def check_node_name(self, name: str, path: str, warning: bool = False) -> None:
         names = self.config.node_names()
         if name not in names and name not in self.source.broken_ids:
-            self.report("CONFIG_UNKNOWN_NODE", f"no node is called '{name}'", path,
+            self.report(Code.CONFIG_UNKNOWN_NODE, f"no node is called '{name}'", path,
                         found=f"'{name}'", allowed=", ".join(names), warning=warning,
                         hint=did_you_mean(name, names))
 
@@ -464,7 +466,7 @@ class _Checker:
                 self.check_node_name(loc.node, f"{path}.node")
                 continue
             if not loc.rules and not self.source.invalid_under(path):
-                self.report("CONFIG_VALUE", "a location needs at least one rule",
+                self.report(Code.CONFIG_VALUE, "a location needs at least one rule",
                             f"{path}.rules", found="no rules")
             for index, rule in enumerate(loc.rules):
                 rule_path = f"{path}.rules[{index}]" if f"{path}.rule" not in \
@@ -472,7 +474,7 @@ class _Checker:
                 self.check_role(rule.role, resource, f"{rule_path}.role")
                 if not rule.expressions and not self.source.invalid_under(
                         f"{rule_path}.expressions"):
-                    self.report("CONFIG_VALUE", "a rule needs at least one expression",
+                    self.report(Code.CONFIG_VALUE, "a rule needs at least one expression",
                                 f"{rule_path}.expressions")
                 for number, expr in enumerate(rule.expressions):
                     self.check_expression(expr.attribute, expr.operation, expr.value,
@@ -482,11 +484,11 @@ class _Checker:
                          path: str) -> None:
         if op in ("defined", "not_defined"):
             if value is not None:
-                self.report("CONFIG_IGNORED", f"'value' is ignored with op {op}",
+                self.report(Code.CONFIG_IGNORED, f"'value' is ignored with op {op}",
                             f"{path}.value", warning=True)
             return
         if value is None:
-            self.report("CONFIG_MISSING_KEY", f"'value' is required with op {op}",
+            self.report(Code.CONFIG_MISSING_KEY, f"'value' is required with op {op}",
                         f"{path}.value", depends=[f"{path}.op"])
             return
         valid = True
@@ -500,7 +502,7 @@ class _Checker:
         elif kind == "version":
             valid = VERSION.match(value) is not None
         if not valid:
-            self.report("CONFIG_VALUE", f"not a valid {kind}", f"{path}.value",
+            self.report(Code.CONFIG_VALUE, f"not a valid {kind}", f"{path}.value",
                         found=f"'{value}'", depends=[f"{path}.type"])
         if attribute == "#uname" and op in ("eq", "ne"):
             self.check_node_name(value, f"{path}.value", warning=True)
@@ -511,7 +513,7 @@ class _Checker:
             resource = self.check_reference(col.resource, f"{path}.resource")
             target = self.check_reference(col.with_resource, f"{path}.with")
             if col.resource == col.with_resource:
-                self.report("CONFIG_SELF_REFERENCE", f"'{col.resource}' is colocated with "
+                self.report(Code.CONFIG_SELF_REFERENCE, f"'{col.resource}' is colocated with "
                             "itself", f"{path}.with", found=f"'{col.with_resource}'")
                 continue
             self.check_role(col.resource_role, resource, f"{path}.resource-role")
@@ -523,7 +525,7 @@ class _Checker:
             first = self.check_reference(order.first, f"{path}.first")
             then = self.check_reference(order.then, f"{path}.then")
             if order.first == order.then:
-                self.report("CONFIG_SELF_REFERENCE", f"'{order.first}' is ordered after "
+                self.report(Code.CONFIG_SELF_REFERENCE, f"'{order.first}' is ordered after "
                             "itself", f"{path}.then", found=f"'{order.then}'")
                 continue
             then_key = "then-action" if order.then_action else "first-action"
@@ -531,7 +533,7 @@ class _Checker:
                                           (order.effective_then_action, then, then_key)):
                 if action in ("promote", "demote") and resource is not None and not (
                         isinstance(resource, Clone) and resource.promotable):
-                    self.report("CONFIG_ROLE", f"'{resource.id}' cannot {action}: it is "
+                    self.report(Code.CONFIG_ROLE, f"'{resource.id}' cannot {action}: it is "
                                 "not a promotable clone", f"{path}.{key}",
                                 found=action, allowed="start or stop")
         for cycle in find_order_cycles(self.config):
@@ -539,7 +541,7 @@ class _Checker:
             ids = [self.config.constraints.orders[i].id for i in cycle.orders]
             settings = [f"{p}.{key}" for p in paths
                         for key in ("kind", "first-action", "then-action", "symmetrical")]
-            self.report("CONFIG_ORDER_CYCLE", "Mandatory orders form a cycle: "
+            self.report(Code.CONFIG_ORDER_CYCLE, "Mandatory orders form a cycle: "
                         + " -> ".join(cycle.steps), paths[0] if paths else "constraints.order",
                         found=", ".join(ids), depends=paths + settings,
                         hint="nothing in the cycle could ever start: remove one of these "
@@ -549,7 +551,7 @@ class _Checker:
         for device, path in zip(self.config.fence_devices, self.paths.fence_devices,
                                 strict=False):
             if device.timeout <= 0:
-                self.report("CONFIG_TIMING", "a fencing timeout must be more than 0",
+                self.report(Code.CONFIG_TIMING, "a fencing timeout must be more than 0",
                             f"{path}.timeout", found=f"{device.timeout:g}s")
             for index, target in enumerate(device.targets):
                 self.check_node_name(target, f"{path}.targets[{index}]")
@@ -561,17 +563,17 @@ class _Checker:
                 self.check_node_name(level.target, target_path)
                 continue
             if not level.devices:
-                self.report("CONFIG_VALUE", "a fencing level needs at least one device", path,
+                self.report(Code.CONFIG_VALUE, "a fencing level needs at least one device", path,
                             found="[]")
             for index, name in enumerate(level.devices):
                 found = by_id.get(name)
                 if found is None:
-                    self.report("CONFIG_UNKNOWN_DEVICE", f"no fencing device '{name}'",
+                    self.report(Code.CONFIG_UNKNOWN_DEVICE, f"no fencing device '{name}'",
                                 f"{path}[{index}]", found=f"'{name}'",
                                 hint=did_you_mean(name, by_id) or "add it to fencing.devices")
                     continue
                 if found.targets and level.target not in found.targets:
-                    self.report("CONFIG_VALUE", f"device '{name}' cannot fence "
+                    self.report(Code.CONFIG_VALUE, f"device '{name}' cannot fence "
                                 f"'{level.target}'", f"{path}[{index}]",
                                 found=f"targets {', '.join(found.targets)}",
                                 hint=f"add {level.target} to that device's targets")
@@ -582,14 +584,14 @@ class _Checker:
         watchdog = props.watchdog_timeout
         floor = max(1.0, 5 * self.config.heartbeat.interval)
         if 0 < watchdog < floor:
-            self.report("CONFIG_TIMING", "watchdog-timeout is too short",
+            self.report(Code.CONFIG_TIMING, "watchdog-timeout is too short",
                         "properties.watchdog-timeout", depends=["heartbeat.interval"],
                         found=f"{watchdog:g}s", allowed=f"0 (off), or {floor:g}s or more",
                         hint="the watchdog would stop the resources of an agent that is "
                         "only busy for a moment")
         if (self.config.quorum.two_node and props.stonith_enabled
                 and self.config.fence_devices and props.priority_fencing_delay == 0):
-            self.report("CONFIG_FENCE_RACE", "two nodes can fence each other at once",
+            self.report(Code.CONFIG_FENCE_RACE, "two nodes can fence each other at once",
                         "properties.priority-fencing-delay", warning=True,
                         depends=["quorum.two-node"],
                         hint="when the link between them fails, both may power the other "

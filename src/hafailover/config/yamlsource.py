@@ -15,6 +15,7 @@ import yaml
 
 from hafailover.config.scores import parse_score
 from hafailover.config.values import DURATION_HELP, parse_duration
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity, did_you_mean
 
 Scalar = str | int | float | bool | None
@@ -77,7 +78,7 @@ def parse_yaml(text: str, filename: str) -> ParsedYaml:
         if exc.context and exc.problem:
             problem = f"{exc.problem} ({exc.context})"
         reports.append(Report(
-            code="CONFIG_YAML_SYNTAX", severity=Severity.ERROR,
+            code=Code.CONFIG_YAML_SYNTAX, severity=Severity.ERROR,
             message=f"YAML syntax error: {problem}", file=filename,
             line=mark.line + 1 if mark else None,
             hint="check indentation, quoting and the ':' after each key",
@@ -85,13 +86,13 @@ def parse_yaml(text: str, filename: str) -> ParsedYaml:
         return ParsedYaml(None, reports)
     except yaml.YAMLError as exc:  # e.g. ReaderError: a control character in the text
         reports.append(Report(
-            code="CONFIG_YAML_SYNTAX", severity=Severity.ERROR,
+            code=Code.CONFIG_YAML_SYNTAX, severity=Severity.ERROR,
             message=f"YAML error: {exc}", file=filename,
         ))
         return ParsedYaml(None, reports)
     except RecursionError:
         reports.append(Report(
-            code="CONFIG_YAML_SYNTAX", severity=Severity.ERROR,
+            code=Code.CONFIG_YAML_SYNTAX, severity=Severity.ERROR,
             message="YAML error: the document is nested too deeply", file=filename,
         ))
         return ParsedYaml(None, reports)
@@ -102,7 +103,7 @@ def parse_yaml(text: str, filename: str) -> ParsedYaml:
         root = converter.convert(composed, "")
     except RecursionError:
         reports.append(Report(
-            code="CONFIG_YAML_SYNTAX", severity=Severity.ERROR,
+            code=Code.CONFIG_YAML_SYNTAX, severity=Severity.ERROR,
             message="YAML error: the document is nested too deeply", file=filename,
         ))
         return ParsedYaml(None, reports)
@@ -120,7 +121,7 @@ class _Converter:
         self.done: dict[int, YNode] = {}
         self.constructor = yaml.SafeLoader("")
 
-    def error(self, code: str, message: str, line: int, path: str, *,
+    def error(self, code: Code, message: str, line: int, path: str, *,
               found: str | None = None, hint: str | None = None) -> None:
         self.reports.append(Report(code=code, severity=Severity.ERROR, message=message,
                                    file=self.filename, line=line, path=path or None,
@@ -132,7 +133,7 @@ class _Converter:
             return known
         line = node.start_mark.line + 1
         if not node.tag.startswith(_YAML_TAG):
-            self.error("CONFIG_YAML_TAG", f"the YAML tag '{node.tag}' is not supported",
+            self.error(Code.CONFIG_YAML_TAG, f"the YAML tag '{node.tag}' is not supported",
                        line, path, hint="remove the tag; plain YAML values are expected")
         if isinstance(node, yaml.ScalarNode):
             scalar = YScalar(line, self._scalar(node), str(node.value))
@@ -155,21 +156,21 @@ class _Converter:
                 merged.extend(value.items if isinstance(value, YSeq) else [value])
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                self.error("CONFIG_TYPE", "a key must be a plain word, not a list or mapping",
+                self.error(Code.CONFIG_TYPE, "a key must be a plain word, not a list or mapping",
                            key_line, path)
                 continue
             key = str(key_node.value)
             key_path = join_path(path, key)
             if key in mapping.entries:
                 first_line = mapping.entries[key][0]
-                self.error("CONFIG_DUPLICATE_KEY",
+                self.error(Code.CONFIG_DUPLICATE_KEY,
                            f"the key '{key}' appears twice in this mapping", key_line, key_path,
                            found=f"'{key}' again (first at line {first_line})",
                            hint="YAML would silently keep only the last one: remove one")
             mapping.entries[key] = (key_line, self.convert(value_node, key_path))
         for source in merged:
             if not isinstance(source, YMap):
-                self.error("CONFIG_TYPE", "a '<<' merge takes a mapping or a list of mappings",
+                self.error(Code.CONFIG_TYPE, "a '<<' merge takes a mapping or a list of mappings",
                            source.line, path, found=describe(source))
                 continue
             for key, entry in source.entries.items():
@@ -241,7 +242,7 @@ class Reader:
         self.reports: list[Report] = []
         self.source = SourceMap()
 
-    def report(self, code: str, message: str, path: str, *, line: int | None = None,
+    def report(self, code: Code, message: str, path: str, *, line: int | None = None,
                severity: Severity = Severity.ERROR, found: str | None = None,
                allowed: str | None = None, hint: str | None = None) -> None:
         if severity is Severity.ERROR:
@@ -254,7 +255,7 @@ class Reader:
 
     def type_error(self, node: YNode, path: str, expected: str,
                    hint: str | None = None) -> None:
-        self.report("CONFIG_TYPE", f"expected {expected}", path, line=node.line,
+        self.report(Code.CONFIG_TYPE, f"expected {expected}", path, line=node.line,
                     found=describe(node), allowed=expected, hint=hint)
 
     def section(self, node: YNode, path: str, allowed: tuple[str, ...],
@@ -271,13 +272,13 @@ class Reader:
             key_path = join_path(path, key)
             self.source.lines[key_path] = line
             if key not in allowed:
-                self.report("CONFIG_UNKNOWN_KEY", "unknown key", key_path, line=line,
+                self.report(Code.CONFIG_UNKNOWN_KEY, "unknown key", key_path, line=line,
                             found=f"'{key}'", allowed=", ".join(allowed),
                             hint=did_you_mean(key, allowed))
         for key in required:
             entry = node.entries.get(key)
             if entry is None or (isinstance(entry[1], YScalar) and entry[1].value is None):
-                self.report("CONFIG_MISSING_KEY", f"'{key}' is required", join_path(path, key),
+                self.report(Code.CONFIG_MISSING_KEY, f"'{key}' is required", join_path(path, key),
                             line=entry[0] if entry else node.line)
         return Section(self, node, path)
 
@@ -341,7 +342,7 @@ class Section:
 
     def _invalid(self, key: str, message: str, value: YNode, *, allowed: str | None = None,
                  hint: str | None = None) -> None:
-        self.reader.report("CONFIG_VALUE", message, self.key_path(key), line=value.line,
+        self.reader.report(Code.CONFIG_VALUE, message, self.key_path(key), line=value.line,
                            found=describe(value), allowed=allowed, hint=hint)
 
     def text(self, key: str) -> str | None:
@@ -432,7 +433,7 @@ class Section:
             item_path = join_path(path, name)
             self.reader.source.lines[item_path] = line
             if not isinstance(item, YScalar) or isinstance(item.value, bool) or item.value is None:
-                self.reader.report("CONFIG_TYPE", "expected a string or a number", item_path,
+                self.reader.report(Code.CONFIG_TYPE, "expected a string or a number", item_path,
                                    line=line, found=describe(item),
                                    allowed="a string or a number (quote words like yes/no)")
                 continue

@@ -27,6 +27,7 @@ from hafailover.config.model import Clone, ClusterConfig, Group, Primitive, Role
 from hafailover.config.scores import INFINITY
 from hafailover.core.quorum import has_quorum, online_votes
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity, did_you_mean
 
 
@@ -92,17 +93,17 @@ def reconcile_state(
     for node in state.nodes:
         if node.name not in known:
             reports.append(_warning(
-                "STATE_UNKNOWN_NODE", f"node '{node.name}' is in the state but not in the "
+                Code.STATE_UNKNOWN_NODE, f"node '{node.name}' is in the state but not in the "
                 "configuration; ignored", hint=did_you_mean(node.name, known)))
     missing = [name for name in config.node_names() if name not in in_state]
     for name in missing:
         reports.append(_warning(
-            "STATE_MISSING_NODE", f"node '{name}' is in the configuration but not in the "
+            Code.STATE_MISSING_NODE, f"node '{name}' is in the configuration but not in the "
             "state; taken as offline"))
     primitives = {p.id for p in config.primitives()}
     for orphan in sorted({r.resource for r in state.resources} - primitives):
         reports.append(_warning(
-            "STATE_UNKNOWN_RESOURCE", f"resource '{orphan}' is in the state but not in the "
+            Code.STATE_UNKNOWN_RESOURCE, f"resource '{orphan}' is in the state but not in the "
             "configuration (an orphan)", hint=did_you_mean(orphan, primitives)))
     nodes = tuple(n for n in state.nodes if n.name in known) + tuple(
         NodeState(name=name, online=False) for name in missing)
@@ -127,14 +128,14 @@ def check_events(config: ClusterConfig, events: Sequence[Event]) -> list[Report]
     for event in events:
         if event.node not in nodes:
             reports.append(_error(
-                "UNKNOWN_NODE", f"{_option(event)}: no node '{event.node}' in the "
+                Code.UNKNOWN_NODE, f"{_option(event)}: no node '{event.node}' in the "
                 "configuration", allowed=", ".join(nodes), hint=did_you_mean(event.node, nodes)))
         if isinstance(event, Fail):
             reports.extend(_check_fail_resource(config, event))
     up = {e.node for e in events if isinstance(e, NodeUp)}
     for node in sorted(up & {e.node for e in events if isinstance(e, NodeDown)}):
         reports.append(_error(
-            "CONFLICTING_EVENTS", f"node '{node}' is asked to go both up and down"))
+            Code.CONFLICTING_EVENTS, f"node '{node}' is asked to go both up and down"))
     return reports
 
 
@@ -143,12 +144,12 @@ def _check_fail_resource(config: ClusterConfig, event: Fail) -> list[Report]:
     if resource is None:
         candidates = [r.id for r in config.iter_resources()]
         return [_error(
-            "UNKNOWN_RESOURCE", f"--fail: no resource '{event.resource}' in the configuration",
+            Code.UNKNOWN_RESOURCE, f"--fail: no resource '{event.resource}' in the configuration",
             hint=did_you_mean(event.resource, candidates))]
     if _failable(config, event.resource) is None:
         members = ", ".join(p.id for p in _primitives_of(resource))
         return [_error(
-            "FAIL_NOT_PRIMITIVE", f"--fail: '{event.resource}' is a {_kind(resource)}; "
+            Code.FAIL_NOT_PRIMITIVE, f"--fail: '{event.resource}' is a {_kind(resource)}; "
             "a failure happens to one primitive", allowed=members)]
     return []
 
@@ -271,13 +272,13 @@ def _with_node(state: ClusterState, name: str, **changes: bool) -> ClusterState:
     return state.with_node(name, **changes)
 
 
-def _error(code: str, message: str, allowed: str | None = None,
+def _error(code: Code, message: str, allowed: str | None = None,
            hint: str | None = None) -> Report:
     return Report(code=code, severity=Severity.ERROR, message=message, allowed=allowed,
                   hint=hint)
 
 
-def _warning(code: str, message: str, hint: str | None = None) -> Report:
+def _warning(code: Code, message: str, hint: str | None = None) -> Report:
     return Report(code=code, severity=Severity.WARNING, message=message, hint=hint)
 
 
@@ -371,5 +372,5 @@ def _json_type(value: object) -> str:
 def _state_error(filename: str | None, path: str | None, message: str, *,
                  found: str | None = None, allowed: str | None = None,
                  hint: str | None = None) -> Report:
-    return Report(code="STATE_INVALID", severity=Severity.ERROR, message=message,
+    return Report(code=Code.STATE_INVALID, severity=Severity.ERROR, message=message,
                   file=filename, path=path, found=found, allowed=allowed, hint=hint)

@@ -12,6 +12,7 @@ import asyncio
 
 from hafailover.config.model import ClusterConfig
 from hafailover.fencing.agents import FenceAgentError, check_device, read_metadata
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity
 
 
@@ -25,11 +26,11 @@ async def check_fence_devices(config: ClusterConfig, filename: str | None = None
         try:
             metadata = await read_metadata(device.agent)
         except FenceAgentError as exc:
-            return [Report("CONFIG_FENCE_AGENT", Severity.WARNING,
+            return [Report(Code.CONFIG_FENCE_AGENT, Severity.WARNING,
                            f"cannot read the metadata of fence agent '{device.agent}': {exc}",
                            file=filename, path=f"{path}.agent", found=device.agent,
                            hint="install the agent on every node (Debian: fence-agents)")]
-        return [Report("CONFIG_FENCE_PARAMS", Severity.ERROR, problem, file=filename,
+        return [Report(Code.CONFIG_FENCE_PARAMS, Severity.ERROR, problem, file=filename,
                        path=f"{path}.params", found=device.agent)
                 for problem in check_device(device, metadata)]
 

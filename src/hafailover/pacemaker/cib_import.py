@@ -46,6 +46,7 @@ from hafailover.config.model import (
 )
 from hafailover.config.scores import INFINITY, parse_score
 from hafailover.core.state import ClusterState, FailCount, NodeState, ResourceInstance
+from hafailover.report_codes import Code
 from hafailover.reports import Report, Severity
 
 # --- small parsers shared with the exporter --------------------------------------------
@@ -207,7 +208,7 @@ class _Reader:
 
     # ---- reporting
 
-    def report(self, code: str, message: str, element: ET.Element | None = None, *,
+    def report(self, code: Code, message: str, element: ET.Element | None = None, *,
                severity: Severity = Severity.WARNING, found: str | None = None,
                allowed: str | None = None, hint: str | None = None) -> None:
         line = self.lines.get(id(element)) if element is not None else None
@@ -218,9 +219,9 @@ class _Reader:
             code=code, severity=severity, message=message, file=self.filename, line=line,
             path=path, found=found, allowed=allowed, hint=hint))
 
-    def unsupported(self, code: str, what: str, element: ET.Element,
+    def unsupported(self, code: Code, what: str, element: ET.Element,
                     hint: str | None = None, severity: Severity = Severity.WARNING) -> None:
-        self.report("PCMK_UNSUPPORTED_" + code, f"{what} is not supported; left out", element,
+        self.report(code, f"{what} is not supported; left out", element,
                     severity=severity, hint=hint)
 
     def score(self, text: str | None, element: ET.Element, attr: str = "score") -> int | None:
@@ -229,14 +230,14 @@ class _Reader:
         try:
             return parse_score(text)
         except ValueError as exc:
-            self.report("PCMK_INVALID_SCORE", str(exc), element, severity=Severity.ERROR,
+            self.report(Code.PCMK_INVALID_SCORE, str(exc), element, severity=Severity.ERROR,
                         found=f"{attr}={text}", allowed="an integer, INFINITY or -INFINITY")
             return None
 
     def duration(self, text: str, element: ET.Element, name: str) -> float | None:
         value = parse_duration(text)
         if value is None:
-            self.report("PCMK_INVALID_DURATION", f"{name} is not a duration", element,
+            self.report(Code.PCMK_INVALID_DURATION, f"{name} is not a duration", element,
                         severity=Severity.ERROR, found=text,
                         allowed="seconds, or a number with ms/s/min/h, or ISO 8601 (PT5M)")
         return value
@@ -244,7 +245,7 @@ class _Reader:
     def boolean(self, text: str, element: ET.Element, name: str) -> bool | None:
         value = parse_bool(text)
         if value is None:
-            self.report("PCMK_INVALID_BOOLEAN", f"{name} is not a boolean", element,
+            self.report(Code.PCMK_INVALID_BOOLEAN, f"{name} is not a boolean", element,
                         severity=Severity.ERROR, found=text,
                         allowed="true/false, on/off, yes/no, 1/0")
         return value
@@ -253,7 +254,7 @@ class _Reader:
         try:
             return int(text.strip())
         except ValueError:
-            self.report("PCMK_INVALID_INTEGER", f"{name} is not an integer", element,
+            self.report(Code.PCMK_INVALID_INTEGER, f"{name} is not an integer", element,
                         severity=Severity.ERROR, found=text)
             return None
 
@@ -266,20 +267,21 @@ class _Reader:
         where: dict[str, ET.Element] = {}
         for nvset in parent.findall(set_tag):
             if nvset.get("id-ref") is not None:
-                self.unsupported("IDREF", f"<{set_tag} id-ref>", nvset)
+                self.unsupported(Code.PCMK_UNSUPPORTED_IDREF, f"<{set_tag} id-ref>", nvset)
                 continue
             if nvset.find("rule") is not None:
-                self.unsupported("NVSET_RULE", f"a rule inside <{set_tag}>", nvset,
+                self.unsupported(Code.PCMK_UNSUPPORTED_NVSET_RULE,
+                                 f"a rule inside <{set_tag}>", nvset,
                                  hint="its values are ignored")
                 continue
             for pair in nvset.findall("nvpair"):
                 name = pair.get("name")
                 if name is None:
-                    self.report("PCMK_INVALID_NVPAIR", "nvpair without a name", pair,
+                    self.report(Code.PCMK_INVALID_NVPAIR, "nvpair without a name", pair,
                                 severity=Severity.ERROR)
                     continue
                 if pair.get("id-ref") is not None:
-                    self.unsupported("IDREF", "<nvpair id-ref>", pair)
+                    self.unsupported(Code.PCMK_UNSUPPORTED_IDREF, "<nvpair id-ref>", pair)
                     continue
                 if name not in values:
                     values[name] = pair.get("value", "")
@@ -301,7 +303,7 @@ class _Reader:
                 if value in ("stop", "freeze", "ignore"):
                     changes["no_quorum_policy"] = cast(NoQuorumPolicy, value)
                 else:
-                    self.report("PCMK_UNSUPPORTED_NO_QUORUM_POLICY",
+                    self.report(Code.PCMK_UNSUPPORTED_NO_QUORUM_POLICY,
                                 f"no-quorum-policy={value} is not supported; using stop",
                                 element, found=value, allowed="stop, freeze, ignore")
             elif name in ("stonith-enabled", "symmetric-cluster", "maintenance-mode",
@@ -314,13 +316,13 @@ class _Reader:
                 if seconds is not None:
                     changes["cluster_recheck_interval"] = seconds
             elif name in ("default-resource-stickiness",):
-                self.report("PCMK_DEPRECATED_PROPERTY",
+                self.report(Code.PCMK_DEPRECATED_PROPERTY,
                             f"{name} is deprecated; set resource-stickiness in rsc_defaults",
                             element, severity=Severity.WARNING)
             elif name == "placement-strategy" and value == "default":
                 continue
             elif name not in _KNOWN_PROPERTIES and name not in _IGNORED_PROPERTIES:
-                self.report("PCMK_UNSUPPORTED_PROPERTY",
+                self.report(Code.PCMK_UNSUPPORTED_PROPERTY,
                             f"cluster property {name} is not supported; left out", element,
                             found=f"{name}={value}")
         return replace(props, **changes), values.get("cluster-name")
@@ -334,7 +336,7 @@ class _Reader:
         changes: dict[str, Any] = {}
         for name, value in values.items():
             if name not in _DEFAULT_NAMES:
-                self.report("PCMK_UNSUPPORTED_RSC_DEFAULT",
+                self.report(Code.PCMK_UNSUPPORTED_RSC_DEFAULT,
                             f"resource default {name} is not supported; left out", where[name],
                             found=f"{name}={value}", allowed=", ".join(sorted(_DEFAULT_NAMES)))
                 continue
@@ -365,7 +367,7 @@ class _Reader:
             if name == "target-role":
                 role = ROLE_NAMES.get(value.lower())
                 if role is None:
-                    self.report("PCMK_INVALID_ROLE", "target-role is not a role", here,
+                    self.report(Code.PCMK_INVALID_ROLE, "target-role is not a role", here,
                                 severity=Severity.ERROR, found=value,
                                 allowed="Stopped, Started, Promoted, Unpromoted")
                 else:
@@ -381,10 +383,10 @@ class _Reader:
             elif name in wanted:
                 others[name] = value
             elif name in _IGNORED_META:
-                self.report("PCMK_IGNORED_META", f"meta-attribute {name} is not modelled; "
+                self.report(Code.PCMK_IGNORED_META, f"meta-attribute {name} is not modelled; "
                             "ignored", here, severity=Severity.INFO, found=f"{name}={value}")
             else:
-                self.report("PCMK_UNSUPPORTED_META",
+                self.report(Code.PCMK_UNSUPPORTED_META,
                             f"meta-attribute {name} is not supported; left out", here,
                             found=f"{name}={value}")
         return Meta(**changes), others
@@ -398,7 +400,7 @@ class _Reader:
         maintenance: set[str] = set()
         section = configuration.find("nodes")
         if section is None:
-            self.report("PCMK_NO_NODES", "the CIB has no <nodes> section", configuration,
+            self.report(Code.PCMK_NO_NODES, "the CIB has no <nodes> section", configuration,
                         severity=Severity.ERROR)
             return nodes, ids, standby, maintenance
         used_ids: set[int] = set()
@@ -406,21 +408,22 @@ class _Reader:
         for index, element in enumerate(section.findall("node")):
             uname = element.get("uname")
             if not uname:
-                self.report("PCMK_INVALID_NODE", "node without uname", element,
+                self.report(Code.PCMK_INVALID_NODE, "node without uname", element,
                             severity=Severity.ERROR)
                 continue
             if element.get("type", "member") not in ("member", "normal"):
-                self.unsupported("NODE_TYPE", f"node type {element.get('type')}", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_NODE_TYPE,
+                                 f"node type {element.get('type')}", element)
                 continue
             if any(n.name == uname for n in nodes):
-                self.report("PCMK_DUPLICATE_NODE", f"node {uname} is defined twice", element,
+                self.report(Code.PCMK_DUPLICATE_NODE, f"node {uname} is defined twice", element,
                             severity=Severity.ERROR)
                 continue
             raw_id = element.get("id", "")
             ids[raw_id] = uname
             attrs, where = self.nvpairs(element, "instance_attributes")
             if element.find("utilization") is not None:
-                self.unsupported("UTILIZATION", "node utilization", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_UTILIZATION, "node utilization", element)
             for name in ("standby", "maintenance"):
                 if name in attrs:
                     flag = self.boolean(attrs.pop(name), where[name], name)
@@ -435,7 +438,7 @@ class _Reader:
                               attributes=frozen_map(attrs)))
         next_id = max([i for i in used_ids if i > 0], default=0) + 1
         for position, element in pending_ids:
-            self.report("PCMK_NODE_ID_RENUMBERED",
+            self.report(Code.PCMK_NODE_ID_RENUMBERED,
                         f"node id {element.get('id')!r} is not a positive integer; "
                         f"using {next_id}", element, severity=Severity.INFO)
             nodes[position] = replace(nodes[position], node_id=next_id)
@@ -447,13 +450,13 @@ class _Reader:
         if section is None:
             return ()
         if section.get("id-ref") is not None:
-            self.unsupported("IDREF", "<operations id-ref>", section)
+            self.unsupported(Code.PCMK_UNSUPPORTED_IDREF, "<operations id-ref>", section)
             return ()
         ops: list[Operation] = []
         for op in section.findall("op"):
             name = op.get("name")
             if not name:
-                self.report("PCMK_INVALID_OP", "op without a name", op, severity=Severity.ERROR)
+                self.report(Code.PCMK_INVALID_OP, "op without a name", op, severity=Severity.ERROR)
                 continue
             interval = self.duration(op.get("interval", "0"), op, "interval") or 0.0
             timeout_text = op.get("timeout")
@@ -462,16 +465,16 @@ class _Reader:
                 timeout = self.duration(timeout_text, op, "timeout") or 20.0
             on_fail = op.get("on-fail")
             if on_fail is not None and on_fail not in _ON_FAIL:
-                self.unsupported("ON_FAIL", f"on-fail={on_fail}", op)
+                self.unsupported(Code.PCMK_UNSUPPORTED_ON_FAIL, f"on-fail={on_fail}", op)
                 on_fail = None
             role = None
             if op.get("role"):
                 role = ROLE_NAMES.get(op.get("role", "").lower())
                 if role is None:
-                    self.report("PCMK_INVALID_ROLE", "op role is not a role", op,
+                    self.report(Code.PCMK_INVALID_ROLE, "op role is not a role", op,
                                 severity=Severity.ERROR, found=op.get("role"))
             if parse_bool(op.get("enabled")) is False:
-                self.report("PCMK_IGNORED_OP", "disabled operation left out", op,
+                self.report(Code.PCMK_IGNORED_OP, "disabled operation left out", op,
                             severity=Severity.INFO)
                 continue
             ops.append(Operation(name=name, interval=interval, timeout=timeout,
@@ -481,21 +484,22 @@ class _Reader:
     def primitive(self, element: ET.Element) -> Primitive | FenceDevice | None:
         rid = element.get("id")
         if not rid:
-            self.report("PCMK_INVALID_RESOURCE", "primitive without an id", element,
+            self.report(Code.PCMK_INVALID_RESOURCE, "primitive without an id", element,
                         severity=Severity.ERROR)
             return None
         if element.get("template") is not None:
-            self.unsupported("TEMPLATE", "a primitive made from a template", element)
+            self.unsupported(Code.PCMK_UNSUPPORTED_TEMPLATE,
+                             "a primitive made from a template", element)
             return None
         standard, rtype = element.get("class"), element.get("type")
         if not standard or not rtype:
-            self.report("PCMK_INVALID_RESOURCE", "primitive needs class and type", element,
+            self.report(Code.PCMK_INVALID_RESOURCE, "primitive needs class and type", element,
                         severity=Severity.ERROR,
                         found=f"class={standard} type={rtype}")
             return None
         params, _ = self.nvpairs(element, "instance_attributes")
         if element.find("utilization") is not None:
-            self.unsupported("UTILIZATION", "resource utilization", element)
+            self.unsupported(Code.PCMK_UNSUPPORTED_UTILIZATION, "resource utilization", element)
         if standard == "stonith":
             self.fence_ids.add(rid)
             hosts = params.get("pcmk_host_list", "")
@@ -509,7 +513,7 @@ class _Reader:
     def group(self, element: ET.Element) -> Group | None:
         gid = element.get("id")
         if not gid:
-            self.report("PCMK_INVALID_RESOURCE", "group without an id", element,
+            self.report(Code.PCMK_INVALID_RESOURCE, "group without an id", element,
                         severity=Severity.ERROR)
             return None
         members: list[Primitive] = []
@@ -517,14 +521,16 @@ class _Reader:
             if child.tag == "primitive":
                 member = self.primitive(child)
                 if isinstance(member, FenceDevice):
-                    self.unsupported("STONITH_IN_GROUP", "a stonith primitive inside a group",
+                    self.unsupported(Code.PCMK_UNSUPPORTED_STONITH_IN_GROUP,
+                                     "a stonith primitive inside a group",
                                      child)
                 elif member is not None:
                     members.append(member)
             elif child.tag not in ("meta_attributes", "instance_attributes"):
-                self.unsupported("GROUP_CHILD", f"<{child.tag}> inside a group", child)
+                self.unsupported(Code.PCMK_UNSUPPORTED_GROUP_CHILD,
+                                 f"<{child.tag}> inside a group", child)
         if not members:
-            self.report("PCMK_EMPTY_GROUP", "group has no usable members; left out", element)
+            self.report(Code.PCMK_EMPTY_GROUP, "group has no usable members; left out", element)
             return None
         meta, _ = self.meta(element)
         return Group(id=gid, members=tuple(members), meta=meta)
@@ -532,7 +538,7 @@ class _Reader:
     def clone(self, element: ET.Element) -> Clone | None:
         cid = element.get("id")
         if not cid:
-            self.report("PCMK_INVALID_RESOURCE", f"{element.tag} without an id", element,
+            self.report(Code.PCMK_INVALID_RESOURCE, f"{element.tag} without an id", element,
                         severity=Severity.ERROR)
             return None
         child: Primitive | Group | None = None
@@ -540,24 +546,26 @@ class _Reader:
             if sub.tag == "primitive":
                 made = self.primitive(sub)
                 if isinstance(made, FenceDevice):
-                    self.unsupported("STONITH_CLONE", "a cloned stonith primitive", sub)
+                    self.unsupported(Code.PCMK_UNSUPPORTED_STONITH_CLONE,
+                                     "a cloned stonith primitive", sub)
                 else:
                     child = made
             elif sub.tag == "group":
                 child = self.group(sub)
             elif sub.tag not in ("meta_attributes", "instance_attributes"):
-                self.unsupported("CLONE_CHILD", f"<{sub.tag}> inside a clone", sub)
+                self.unsupported(Code.PCMK_UNSUPPORTED_CLONE_CHILD,
+                                 f"<{sub.tag}> inside a clone", sub)
         if child is None:
-            self.report("PCMK_EMPTY_CLONE", "clone has no usable child; left out", element)
+            self.report(Code.PCMK_EMPTY_CLONE, "clone has no usable child; left out", element)
             return None
         meta, extra = self.meta(element, _CLONE_META_NAMES | {"globally-unique"})
         if parse_bool(extra.get("globally-unique")):
-            self.unsupported("UNIQUE_CLONE", "globally-unique=true", element,
+            self.unsupported(Code.PCMK_UNSUPPORTED_UNIQUE_CLONE, "globally-unique=true", element,
                              severity=Severity.ERROR)
             return None
         promotable = element.tag == "master" or bool(parse_bool(extra.get("promotable")))
         if element.tag == "master":
-            self.report("PCMK_DEPRECATED_MASTER", "<master> is deprecated; read as a "
+            self.report(Code.PCMK_DEPRECATED_MASTER, "<master> is deprecated; read as a "
                         "promotable clone", element, severity=Severity.INFO)
         numbers: dict[str, int | None] = {}
         for name, legacy in (("clone-max", None), ("clone-node-max", None),
@@ -567,7 +575,7 @@ class _Reader:
             numbers[name] = self.integer(text, element, name) if text is not None else None
         if (numbers["clone-node-max"] or 1) > 1:
             # clone_unpack: anonymous clones support only one instance per node
-            self.report("PCMK_CLONE_NODE_MAX_IGNORED",
+            self.report(Code.PCMK_CLONE_NODE_MAX_IGNORED,
                         f"clone-node-max={numbers['clone-node-max']} is ignored by Pacemaker "
                         "for anonymous clones (one instance per node); read as 1 so the "
                         "cluster behaves as before", element)
@@ -593,11 +601,11 @@ class _Reader:
             elif element.tag in ("clone", "master"):
                 made = self.clone(element)
             elif element.tag == "bundle":
-                self.unsupported("BUNDLE", "a bundle", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_BUNDLE, "a bundle", element)
             elif element.tag == "template":
-                self.unsupported("TEMPLATE", "a resource template", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_TEMPLATE, "a resource template", element)
             elif isinstance(element.tag, str):
-                self.unsupported("RESOURCE", f"<{element.tag}>", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_RESOURCE, f"<{element.tag}>", element)
             if isinstance(made, FenceDevice):
                 fences.append(made)
             elif made is not None:
@@ -617,7 +625,8 @@ class _Reader:
         for element in section:
             cid = element.get("id", "")
             if element.find("resource_set") is not None:
-                self.unsupported("RESOURCE_SET", f"a resource set in <{element.tag}>", element,
+                self.unsupported(Code.PCMK_UNSUPPORTED_RESOURCE_SET,
+                                 f"a resource set in <{element.tag}>", element,
                                  hint="rewrite it as pairwise constraints")
                 continue
             if element.tag == "rsc_location":
@@ -633,30 +642,30 @@ class _Reader:
                 if order is not None:
                     orders.append(order)
             elif element.tag == "rsc_ticket":
-                self.unsupported("TICKET", "a ticket constraint", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_TICKET, "a ticket constraint", element)
             elif isinstance(element.tag, str):
-                self.unsupported("CONSTRAINT", f"<{element.tag}>", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_CONSTRAINT, f"<{element.tag}>", element)
         return Constraints(locations=tuple(locations), colocations=tuple(colocations),
                            orders=tuple(orders))
 
     def resolve(self, rid: str | None, element: ET.Element, attr: str,
                 known: Mapping[str, str]) -> str | None:
         if not rid:
-            self.report("PCMK_INVALID_CONSTRAINT", f"constraint has no {attr}", element,
+            self.report(Code.PCMK_INVALID_CONSTRAINT, f"constraint has no {attr}", element,
                         severity=Severity.ERROR)
             return None
         if rid in self.fence_ids:
-            self.report("PCMK_IGNORED_CONSTRAINT", f"{attr}={rid} is a fence device; "
+            self.report(Code.PCMK_IGNORED_CONSTRAINT, f"{attr}={rid} is a fence device; "
                         "constraint left out", element, severity=Severity.INFO)
             return None
         target = known.get(rid)
         if target is None:
-            self.report("PCMK_UNKNOWN_RESOURCE", f"{attr}={rid} names no resource; "
+            self.report(Code.PCMK_UNKNOWN_RESOURCE, f"{attr}={rid} names no resource; "
                         "constraint left out (Pacemaker ignores it too)", element,
                         found=rid, hint=None)
             return None
         if target != rid:
-            self.report("PCMK_CLONE_CHILD_REFERENCE", f"{attr}={rid} is a clone's child; "
+            self.report(Code.PCMK_CLONE_CHILD_REFERENCE, f"{attr}={rid} is a clone's child; "
                         f"using the clone {target}", element, severity=Severity.INFO)
         return target
 
@@ -666,7 +675,7 @@ class _Reader:
             return None, True
         role = ROLE_NAMES.get(text.lower())
         if role is None:
-            self.report("PCMK_INVALID_ROLE", f"{attr} is not a role", element,
+            self.report(Code.PCMK_INVALID_ROLE, f"{attr} is not a role", element,
                         severity=Severity.ERROR, found=text,
                         allowed="Started, Promoted, Unpromoted (or Master, Slave)")
             return None, False
@@ -677,7 +686,7 @@ class _Reader:
     def location(self, element: ET.Element, cid: str,
                  known: Mapping[str, str]) -> Location | None:
         if element.get("rsc-pattern") is not None:
-            self.unsupported("RSC_PATTERN", "rsc-pattern", element)
+            self.unsupported(Code.PCMK_UNSUPPORTED_RSC_PATTERN, "rsc-pattern", element)
             return None
         rid = self.resolve(element.get("rsc"), element, "rsc", known)
         if rid is None:
@@ -686,7 +695,7 @@ class _Reader:
         if not ok:
             return None
         if element.get("resource-discovery") not in (None, "always"):
-            self.report("PCMK_IGNORED_RESOURCE_DISCOVERY", "resource-discovery is ignored",
+            self.report(Code.PCMK_IGNORED_RESOURCE_DISCOVERY, "resource-discovery is ignored",
                         element, severity=Severity.INFO)
         node = element.get("node")
         rule_elements = element.findall("rule")
@@ -694,18 +703,18 @@ class _Reader:
             score = self.score(element.get("score"), element)
             if score is None:
                 if element.get("score") is None:
-                    self.report("PCMK_INVALID_CONSTRAINT", "location with node needs a score",
+                    self.report(Code.PCMK_INVALID_CONSTRAINT, "location with node needs a score",
                                 element, severity=Severity.ERROR)
                 return None
             return Location(id=cid, resource=rid, score=score, node=node, role=role)
         if node is not None or not rule_elements:
-            self.report("PCMK_INVALID_CONSTRAINT",
+            self.report(Code.PCMK_INVALID_CONSTRAINT,
                         "location needs either node+score or rules", element,
                         severity=Severity.ERROR)
             return None
         if role is not None:
             # unpack_rsc_location reads the role of a rule-based location from each <rule>
-            self.report("PCMK_LOCATION_ROLE_WITH_RULES",
+            self.report(Code.PCMK_LOCATION_ROLE_WITH_RULES,
                         f"role={role.value} on a location with rules is ignored by Pacemaker "
                         "2.1; left out so the cluster behaves as before", element,
                         hint=f"to limit it to {role.value}, set role on each <rule>")
@@ -725,10 +734,11 @@ class _Reader:
 
     def rule(self, element: ET.Element) -> Rule | None:
         if element.get("id-ref") is not None:
-            self.unsupported("IDREF", "<rule id-ref>", element)
+            self.unsupported(Code.PCMK_UNSUPPORTED_IDREF, "<rule id-ref>", element)
             return None
         if element.get("score-attribute") is not None:
-            self.unsupported("SCORE_ATTRIBUTE", "score-attribute in a rule", element,
+            self.unsupported(Code.PCMK_UNSUPPORTED_SCORE_ATTRIBUTE,
+                             "score-attribute in a rule", element,
                              hint="give the rule a fixed score")
             return None
         score = self.score(element.get("score", "0"), element)
@@ -736,7 +746,7 @@ class _Reader:
             return None
         boolean_op = element.get("boolean-op", "and")
         if boolean_op not in ("and", "or"):
-            self.report("PCMK_INVALID_RULE", "boolean-op must be and/or", element,
+            self.report(Code.PCMK_INVALID_RULE, "boolean-op must be and/or", element,
                         severity=Severity.ERROR, found=boolean_op)
             return None
         role, ok = self.role(element.get("role"), element, "role")
@@ -745,14 +755,15 @@ class _Reader:
         expressions: list[Expression] = []
         for child in element:
             if child.tag != "expression":
-                self.unsupported("RULE_EXPRESSION", f"<{child.tag}> in a rule", child)
+                self.unsupported(Code.PCMK_UNSUPPORTED_RULE_EXPRESSION,
+                                 f"<{child.tag}> in a rule", child)
                 return None
             expression = self.expression(child)
             if expression is None:
                 return None
             expressions.append(expression)
         if not expressions:
-            self.report("PCMK_INVALID_RULE", "rule has no expression", element,
+            self.report(Code.PCMK_INVALID_RULE, "rule has no expression", element,
                         severity=Severity.ERROR)
             return None
         return Rule(score=score, expressions=tuple(expressions),
@@ -761,23 +772,24 @@ class _Reader:
     def expression(self, element: ET.Element) -> Expression | None:
         attribute, operation = element.get("attribute"), element.get("operation")
         if element.get("value-source", "literal") != "literal":
-            self.unsupported("VALUE_SOURCE", "value-source other than literal", element)
+            self.unsupported(Code.PCMK_UNSUPPORTED_VALUE_SOURCE,
+                             "value-source other than literal", element)
             return None
         if not attribute or operation not in _EXPR_OPS:
-            self.report("PCMK_INVALID_EXPRESSION", "expression needs attribute and operation",
+            self.report(Code.PCMK_INVALID_EXPRESSION, "expression needs attribute and operation",
                         element, severity=Severity.ERROR,
                         found=f"attribute={attribute} operation={operation}",
                         allowed=", ".join(sorted(_EXPR_OPS)))
             return None
         etype = _EXPR_TYPES.get(element.get("type", "string"))
         if etype is None:
-            self.report("PCMK_INVALID_EXPRESSION", "unknown expression type", element,
+            self.report(Code.PCMK_INVALID_EXPRESSION, "unknown expression type", element,
                         severity=Severity.ERROR, found=element.get("type"),
                         allowed="string, integer, number, version")
             return None
         value = element.get("value")
         if value is None and operation not in ("defined", "not_defined"):
-            self.report("PCMK_INVALID_EXPRESSION", f"operation {operation} needs a value",
+            self.report(Code.PCMK_INVALID_EXPRESSION, f"operation {operation} needs a value",
                         element, severity=Severity.ERROR)
             return None
         return Expression(attribute=attribute, operation=cast(Any, operation), value=value,
@@ -788,7 +800,8 @@ class _Reader:
         for attr in ("node-attribute", "rsc-instance", "with-rsc-instance"):
             value = element.get(attr)
             if value is not None and not (attr == "node-attribute" and value == "#uname"):
-                self.unsupported("COLOCATION_" + attr.upper().replace("-", "_"), attr, element)
+                self.unsupported(Code["PCMK_UNSUPPORTED_COLOCATION_"
+                                      + attr.upper().replace("-", "_")], attr, element)
                 return None
         rid = self.resolve(element.get("rsc"), element, "rsc", known)
         with_rid = self.resolve(element.get("with-rsc"), element, "with-rsc", known)
@@ -796,7 +809,7 @@ class _Reader:
             return None
         score_text = element.get("score")
         if score_text is None:
-            self.report("PCMK_INVALID_CONSTRAINT", "colocation needs a score", element,
+            self.report(Code.PCMK_INVALID_CONSTRAINT, "colocation needs a score", element,
                         severity=Severity.ERROR)
             return None
         score = self.score(score_text, element)
@@ -814,20 +827,20 @@ class _Reader:
             return None
         for attr in ("first-instance", "then-instance"):
             if element.get(attr) is not None:
-                self.unsupported("ORDER_INSTANCE", attr, element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_ORDER_INSTANCE, attr, element)
                 return None
         actions: list[ActionName | None] = []
         for attr in ("first-action", "then-action"):
             action = element.get(attr)
             if action is not None and action not in _ORDER_ACTIONS:
-                self.unsupported("ORDER_ACTION", f"{attr}={action}", element)
+                self.unsupported(Code.PCMK_UNSUPPORTED_ORDER_ACTION, f"{attr}={action}", element)
                 return None
             actions.append(cast(ActionName | None, action))
         kind_text, score_text = element.get("kind"), element.get("score")
         kind: OrderKind = "Mandatory"
         if kind_text is not None:
             if kind_text not in ("Mandatory", "Optional", "Serialize"):
-                self.report("PCMK_INVALID_CONSTRAINT", "unknown order kind", element,
+                self.report(Code.PCMK_INVALID_CONSTRAINT, "unknown order kind", element,
                             severity=Severity.ERROR, found=kind_text,
                             allowed="Mandatory, Optional, Serialize")
                 return None
@@ -838,7 +851,7 @@ class _Reader:
                 return None
             kind = "Optional" if score == 0 else "Mandatory"
             if score < 0:
-                self.report("PCMK_ORDER_NEGATIVE_SCORE", "a negative order score is read as "
+                self.report(Code.PCMK_ORDER_NEGATIVE_SCORE, "a negative order score is read as "
                             "Mandatory", element, severity=Severity.INFO)
         symmetrical = None
         if element.get("symmetrical") is not None:
@@ -947,7 +960,7 @@ class _StatusReader:
         have_quorum = root.get("have-quorum")
         quorate = bool(parse_bool(have_quorum))
         if have_quorum is None:
-            self.reader.report("PCMK_NO_QUORUM_ATTRIBUTE", "the cib has no have-quorum; "
+            self.reader.report(Code.PCMK_NO_QUORUM_ATTRIBUTE, "the cib has no have-quorum; "
                                "Pacemaker reads that as no quorum", root)
         now = 0.0
         date = root.get("execution-date")
@@ -955,7 +968,7 @@ class _StatusReader:
             try:
                 now = float(date)
             except ValueError:
-                self.reader.report("PCMK_INVALID_EXECUTION_DATE", "execution-date is not "
+                self.reader.report(Code.PCMK_INVALID_EXECUTION_DATE, "execution-date is not "
                                    "seconds since the epoch", root, found=date)
         self.now = now
         seen: dict[str, ET.Element] = {}
@@ -963,7 +976,7 @@ class _StatusReader:
             for node_state in status.findall("node_state"):
                 name = node_state.get("uname") or self.node_ids.get(node_state.get("id", ""))
                 if name is None or self.config.node(name) is None:
-                    self.reader.report("PCMK_UNKNOWN_NODE", "node_state for a node that is "
+                    self.reader.report(Code.PCMK_UNKNOWN_NODE, "node_state for a node that is "
                                        "not configured; ignored", node_state,
                                        found=node_state.get("uname"))
                     continue
@@ -988,7 +1001,7 @@ class _StatusReader:
                 active, _ = self.history(node.name, entry)
                 if active:
                     self.reader.report(
-                        "PCMK_OFFLINE_NODE_ACTIVE", f"node {node.name} is offline but "
+                        Code.PCMK_OFFLINE_NODE_ACTIVE, f"node {node.name} is offline but "
                         f"{active[0].resource} is recorded as active there: read as unclean, "
                         "as Pacemaker does (it fences the node)", entry, severity=Severity.INFO)
                     nodes[-1] = replace(state, unclean=True)
@@ -1016,7 +1029,8 @@ class _StatusReader:
                       and not _FAIL_COUNT.match(k) and not _LAST_FAILURE.match(k)}
         shutdown = transient.get("shutdown")
         if shutdown not in (None, "", "0") and parse_bool(shutdown) is not False:
-            self.reader.unsupported("NODE_SHUTDOWN", "a node shutting down", where["shutdown"])
+            self.reader.unsupported(Code.PCMK_UNSUPPORTED_NODE_SHUTDOWN,
+                                    "a node shutting down", where["shutdown"])
         terminate = transient.get("terminate") or ""
         # unpack.c: true, or a time() value, requests that the node be fenced
         terminating = bool(parse_bool(terminate)) or (
@@ -1026,7 +1040,7 @@ class _StatusReader:
             join = (element.get("join") or "").lower()
             expected = (element.get("expected") or "down").lower()
             if join in ("pending", "down") or expected == "down":
-                self.reader.report("PCMK_NODE_PENDING", f"node {name} is online but not ready "
+                self.reader.report(Code.PCMK_NODE_PENDING, f"node {name} is online but not ready "
                                    "to run resources; read as standby", element,
                                    severity=Severity.INFO)
                 standby = True
@@ -1040,7 +1054,7 @@ class _StatusReader:
         if element is None:
             # all nodes are unclean until their status is seen (startup-fencing)
             if fencing:
-                self.reader.report("PCMK_NODE_NEVER_SEEN", f"node {name} has no node_state: "
+                self.reader.report(Code.PCMK_NODE_NEVER_SEEN, f"node {name} has no node_state: "
                                    "Pacemaker fences it (startup-fencing)", None,
                                    severity=Severity.INFO)
             return False, fencing
@@ -1080,7 +1094,7 @@ class _StatusReader:
                 try:
                     count = parse_score(value)
                 except ValueError:
-                    self.reader.report("PCMK_INVALID_FAIL_COUNT", f"{name} is not a count",
+                    self.reader.report(Code.PCMK_INVALID_FAIL_COUNT, f"{name} is not a count",
                                        element, found=value)
                     continue
                 counts[rid] = min(INFINITY, counts.get(rid, 0) + max(count, 0))
@@ -1091,13 +1105,13 @@ class _StatusReader:
                 try:
                     last[rid] = max(last.get(rid, 0.0), float(value))
                 except ValueError:
-                    self.reader.report("PCMK_INVALID_FAIL_COUNT", f"{name} is not a time",
+                    self.reader.report(Code.PCMK_INVALID_FAIL_COUNT, f"{name} is not a time",
                                        element, found=value)
         result = []
         for rid, count in counts.items():
             if rid not in self.primitives:
                 if rid not in self.reader.fence_ids:
-                    self.reader.report("PCMK_ORPHAN_FAIL_COUNT", f"fail count for unknown "
+                    self.reader.report(Code.PCMK_ORPHAN_FAIL_COUNT, f"fail count for unknown "
                                        f"resource {rid} on {node}; ignored", element)
                 continue
             if count > 0:
@@ -1124,13 +1138,14 @@ class _StatusReader:
             primitive = self.primitives.get(rid)
             if primitive is None:
                 if rid not in self.reader.fence_ids:
-                    self.reader.report("PCMK_ORPHAN_RESOURCE", f"history of {raw} on {node}, "
+                    self.reader.report(Code.PCMK_ORPHAN_RESOURCE, f"history of {raw} on {node}, "
                                        "which is not configured; ignored", lrm_resource)
                 continue
             ops = sorted(lrm_resource.findall("lrm_rsc_op"), key=_call_id)
             for op in ops:
                 if op.get("operation") in ("migrate_to", "migrate_from"):
-                    self.reader.unsupported("MIGRATION", "live migration history", op)
+                    self.reader.unsupported(Code.PCMK_UNSUPPORTED_MIGRATION,
+                                            "live migration history", op)
             timeout = primitive.meta.failure_timeout
             if timeout is None:
                 timeout = self.config.defaults.failure_timeout
@@ -1148,7 +1163,7 @@ class _StatusReader:
                 elif action in ("fence", "standby"):
                     effects.add("unclean" if action == "fence" else "standby")
                     self.reader.report(
-                        "PCMK_FAILURE_AFFECTS_NODE", f"{history.failed_task} of {rid} failed "
+                        Code.PCMK_FAILURE_AFFECTS_NODE, f"{history.failed_task} of {rid} failed "
                         f"on {node} with on-fail={action}: node read as "
                         f"{'unclean' if action == 'fence' else 'standby'}, as Pacemaker does",
                         lrm_resource, severity=Severity.INFO)
@@ -1181,7 +1196,7 @@ def _parse(xml_text: str, filename: str) -> tuple[ET.Element | None, dict[int, i
         root, lines = _build_tree(xml_text)
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else None
-        return None, {}, Report(code="PCMK_XML_INVALID", severity=Severity.ERROR,
+        return None, {}, Report(code=Code.PCMK_XML_INVALID, severity=Severity.ERROR,
                                 message=f"not well-formed XML: {exc}", file=filename, line=line)
     return root, lines, None
 
@@ -1194,13 +1209,13 @@ def read_cib(xml_text: str, filename: str = "<cib>") -> CibImport:
     reader = _Reader(filename=filename, lines=lines)
     configuration = root.find("configuration")
     if root.tag != "cib" or configuration is None:
-        reader.report("PCMK_NOT_A_CIB", "expected <cib> with a <configuration> section", root,
+        reader.report(Code.PCMK_NOT_A_CIB, "expected <cib> with a <configuration> section", root,
                       severity=Severity.ERROR, found=f"<{root.tag}>")
         return CibImport(None, None, tuple(reader.reports))
     try:
         return _read(root, configuration, reader)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # last line of defence
-        reader.report("PCMK_IMPORT_FAILED", f"could not read the CIB: {exc}", root,
+        reader.report(Code.PCMK_IMPORT_FAILED, f"could not read the CIB: {exc}", root,
                       severity=Severity.ERROR)
         return CibImport(None, None, tuple(reader.reports))
 
@@ -1213,7 +1228,8 @@ def _read(root: ET.Element, configuration: ET.Element, reader: _Reader) -> CibIm
     for section in ("op_defaults", "acls", "tags", "alerts", "fencing-topology"):
         element = configuration.find(section)
         if element is not None and len(element):
-            reader.unsupported(section.upper().replace("-", "_"), f"<{section}>", element)
+            reader.unsupported(Code["PCMK_UNSUPPORTED_" + section.upper().replace("-", "_")],
+                               f"<{section}>", element)
     known: dict[str, str] = {}
     for resource in resources:
         known[resource.id] = resource.id
@@ -1227,7 +1243,7 @@ def _read(root: ET.Element, configuration: ET.Element, reader: _Reader) -> CibIm
     ids = [r.id for r in resources] + [f.id for f in fences]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     for rid in duplicates:
-        reader.report("PCMK_DUPLICATE_ID", f"resource id {rid} is used twice", configuration,
+        reader.report(Code.PCMK_DUPLICATE_ID, f"resource id {rid} is used twice", configuration,
                       severity=Severity.ERROR)
     constraints = reader.constraints(configuration, known)
     name = cluster_name or (reader.filename.rsplit("/", 1)[-1].removesuffix(".xml")
@@ -1236,7 +1252,7 @@ def _read(root: ET.Element, configuration: ET.Element, reader: _Reader) -> CibIm
                            defaults=defaults, resources=tuple(resources),
                            constraints=constraints, fence_devices=tuple(fences))
     if not nodes:
-        reader.report("PCMK_NO_NODES", "the CIB configures no usable node", configuration,
+        reader.report(Code.PCMK_NO_NODES, "the CIB configures no usable node", configuration,
                       severity=Severity.ERROR)
     state = _StatusReader(reader, config, node_ids, standby, maintenance).read(root)
     return CibImport(config=config, state=state, reports=tuple(reader.reports))
