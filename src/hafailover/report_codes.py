@@ -77,6 +77,9 @@ class Code(enum.StrEnum):
                                                   "metadata (unknown, or a required one missing)")
     CONFIG_FENCE_AGENT = "CONFIG_FENCE_AGENT", ("a device's agent cannot be found or run where "
                                                 "the check runs (a warning)")
+    CONFIG_TWO_NODE_DEFAULTS = "CONFIG_TWO_NODE_DEFAULTS", ("a two-node cluster gets two-node "
+                                                            "quorum and a fence-race delay by "
+                                                            "default; says so (info)")
     CONFIG_FENCE_RACE = "CONFIG_FENCE_RACE", ("a two-node cluster with fencing devices and no "
                                               "`priority-fencing-delay`")
     CONFIG_IGNORED = "CONFIG_IGNORED", "a setting that has no effect where it is (a warning)"

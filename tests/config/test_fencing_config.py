@@ -6,7 +6,7 @@ import pytest
 
 from hafailover.config.dump import dump_config
 from hafailover.config.loader import load_config_text
-from hafailover.config.model import FenceLevel
+from hafailover.config.model import TWO_NODE_FENCE_RACE_DELAY, FenceLevel
 
 pytestmark = pytest.mark.tier0
 
@@ -81,7 +81,11 @@ nodes: [{name: a}, {name: b}]
 quorum: {two-node: true}
 fencing: {devices: [{id: d, agent: fence_lab}]}
 """
-    reports = load_config_text(pair).reports
-    assert any(r.code == "CONFIG_FENCE_RACE" for r in reports)
+    undelayed = load_config_text(pair + "properties: {priority-fencing-delay: 0s}\n").reports
+    assert any(r.code == "CONFIG_FENCE_RACE" for r in undelayed)
     delayed = load_config_text(pair + "properties: {priority-fencing-delay: 5s}\n").reports
     assert not any(r.code == "CONFIG_FENCE_RACE" for r in delayed)
+    defaulted = load_config_text(pair)
+    assert not any(r.code == "CONFIG_FENCE_RACE" for r in defaulted.reports)
+    assert defaulted.config is not None
+    assert defaulted.config.properties.priority_fencing_delay == TWO_NODE_FENCE_RACE_DELAY

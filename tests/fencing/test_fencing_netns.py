@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from hafailover.config.model import TWO_NODE_FENCE_RACE_DELAY
 from hafailover.control.client import command
 from hafailover.lab.cluster import Lab, LabSpec, holders
 from hafailover.v1 import control_pb2
@@ -246,6 +247,69 @@ def test_a_two_node_cluster_cut_in_two_keeps_exactly_one_node_with_the_vip(pair:
     finally:
         probes = assert_never_two_macs(watch)
         pair.heal()
+    assert probes[-1]["macs"], "the VIP answers at the end"
+
+
+DEFAULT_PAIR_SUBNET = 132
+DEFAULT_PAIR_VIP = f"10.{DEFAULT_PAIR_SUBNET}.0.100"
+
+
+@pytest.fixture(scope="module")
+def default_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Two nodes, a VIP and fence_lab, and nothing about quorum or fence races: what a
+    new user writes."""
+    extra = RESOURCES.replace(VIP, DEFAULT_PAIR_VIP) + FENCE_LAB.replace(PREFIX, "td2")
+    spec = LabSpec(prefix="td2", nodes=2, subnet=DEFAULT_PAIR_SUBNET, extra_yaml=extra)
+    with Lab(spec, tmp_path_factory.mktemp("default-pair")) as lab:
+        yield lab
+        for node in lab.node_names:
+            lab.stop(node)
+
+
+def formed_pair(pair: Lab) -> str:
+    """Both nodes up and members, the VIP on one; that node."""
+    for node in pair.node_names:
+        pair.power_on(node)
+        if not pair.running(node):
+            pair.start(node)
+    statuses = pair.wait_until(lambda s: len(holders(s, "vip")) == 1 and all(
+        x is not None and len(x["view"]["members"]) == 2 for x in s.values()),
+        what="both nodes up, the VIP on one", timeout=40)
+    return holders(statuses, "vip")[0]
+
+
+def test_a_default_pair_recovers_the_vip_when_its_holder_loses_power(default_pair: Lab) -> None:
+    holder = formed_pair(default_pair)
+    survivor = next(n for n in default_pair.node_names if n != holder)
+    watch = ArpWatch(default_pair, DEFAULT_PAIR_VIP)
+    try:
+        default_pair.power_off(holder)
+        statuses = default_pair.wait_until(
+            lambda s: holders(s, "vip") == [survivor], nodes=[survivor],
+            what="the VIP started on the survivor", timeout=40)
+    finally:
+        probes = assert_never_two_macs(watch)
+    status = statuses[survivor]
+    assert status is not None and status["view"]["quorate"]
+    assert probes[-1]["macs"], "the VIP answers at the end"
+
+
+def test_a_default_pair_cut_in_two_keeps_the_node_with_the_vip(default_pair: Lab) -> None:
+    holder = formed_pair(default_pair)
+    watch = ArpWatch(default_pair, DEFAULT_PAIR_VIP)
+    try:
+        default_pair.partition(["n1"], ["n2"])
+        deadline = time.monotonic() + 40
+        while sum(default_pair.running(n) for n in default_pair.node_names) > 1 \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(TWO_NODE_FENCE_RACE_DELAY + 2)  # a delayed second fence would be done
+        survivors = [n for n in default_pair.node_names if default_pair.running(n)]
+        assert survivors == [holder], "the node that ran the VIP is the one kept"
+        assert holders(default_pair.statuses(survivors), "vip") == survivors
+    finally:
+        probes = assert_never_two_macs(watch)
+        default_pair.heal()
     assert probes[-1]["macs"], "the VIP answers at the end"
 
 

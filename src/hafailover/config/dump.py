@@ -6,6 +6,7 @@ settings equal to their defaults are left out, except the heartbeat timing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import yaml
@@ -27,11 +28,12 @@ from hafailover.config.model import (
     Peer,
     Primitive,
     Properties,
-    Quorum,
     Resource,
     ResourceDefaults,
     Role,
     Rule,
+    default_priority_fencing_delay,
+    default_quorum,
 )
 from hafailover.config.scores import INFINITY, format_score
 from hafailover.config.values import format_duration
@@ -59,7 +61,7 @@ def dump_config(config: ClusterConfig) -> str:
     data["heartbeat"] = heartbeat
     _put(data, "peer", _changed(config.peer, Peer(), {"port": "port",
                                                       "probe_timeout": "probe-timeout"}))
-    quorum = _changed(config.quorum, Quorum(), {
+    quorum = _changed(config.quorum, default_quorum(len(config.nodes)), {
         "two_node": "two-node", "wait_for_all": "wait-for-all",
         "expected_votes": "expected-votes"})
     if config.quorum.wait_for_all != config.quorum.two_node:
@@ -67,7 +69,9 @@ def dump_config(config: ClusterConfig) -> str:
     elif "wait-for-all" in quorum:
         del quorum["wait-for-all"]
     _put(data, "quorum", quorum)
-    _put(data, "properties", _changed(config.properties, Properties(), {
+    defaults = dataclasses.replace(Properties(), priority_fencing_delay=(
+        default_priority_fencing_delay(config.quorum, config.properties.stonith_enabled)))
+    _put(data, "properties", _changed(config.properties, defaults, {
         "no_quorum_policy": "no-quorum-policy", "stonith_enabled": "stonith-enabled",
         "symmetric_cluster": "symmetric-cluster", "maintenance_mode": "maintenance-mode",
         "cluster_recheck_interval": "cluster-recheck-interval",

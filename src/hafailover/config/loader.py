@@ -43,6 +43,8 @@ from hafailover.config.model import (
     Rule,
     TargetRole,
     Transport,
+    default_priority_fencing_delay,
+    default_quorum,
     frozen_map,
 )
 from hafailover.config.scores import INFINITY
@@ -197,13 +199,14 @@ class _Builder:
             name = cluster.text("name") or ""
         nodes = self._nodes(top)
         heartbeat = self._heartbeat(top)
+        quorum = self._quorum(top, len(nodes))
         config = ClusterConfig(
             name=name,
             nodes=tuple(nodes),
             heartbeat=heartbeat,
             peer=self._peer(top),
-            quorum=self._quorum(top),
-            properties=self._properties(top),
+            quorum=quorum,
+            properties=self._properties(top, quorum),
             defaults=self._defaults(top),
             resources=tuple(self._resources(top)),
             fence_devices=tuple(self._fencing(top)),
@@ -279,11 +282,19 @@ class _Builder:
                     probe_timeout=default.probe_timeout if probe_timeout is None
                     else probe_timeout)
 
-    def _quorum(self, top: Section) -> Quorum:
+    def _quorum(self, top: Section, node_count: int) -> Quorum:
+        default = default_quorum(node_count)
         sec = top.section("quorum", QUORUM_KEYS)
+        given = None if sec is None else sec.boolean("two-node")
+        two_node = default.two_node if given is None else given
+        if given is None and two_node:
+            self.reader.report(
+                Code.CONFIG_TWO_NODE_DEFAULTS, "two nodes: two-node quorum is on, so the "
+                "node left when the other is lost keeps quorum and recovers its resources "
+                "(at start it waits until it has seen both nodes once)", "quorum.two-node",
+                severity=Severity.INFO, hint="set quorum.two-node: false to refuse it")
         if sec is None:
-            return Quorum()
-        two_node = bool(sec.boolean("two-node"))
+            return default
         wait_for_all = sec.boolean("wait-for-all")
         return Quorum(
             two_node=two_node,
@@ -291,18 +302,29 @@ class _Builder:
             expected_votes=sec.integer("expected-votes"),
         )
 
-    def _properties(self, top: Section) -> Properties:
-        default = Properties()
+    def _properties(self, top: Section, quorum: Quorum) -> Properties:
         sec = top.section("properties", PROPERTY_KEYS)
+        stonith = Properties().stonith_enabled if sec is None else _bool(
+            sec.boolean("stonith-enabled"), Properties().stonith_enabled)
+        fencing_delay = None if sec is None else sec.duration("priority-fencing-delay")
+        default = dataclasses.replace(
+            Properties(), priority_fencing_delay=default_priority_fencing_delay(quorum, stonith))
+        if fencing_delay is None and default.priority_fencing_delay > 0:
+            self.reader.report(
+                Code.CONFIG_TWO_NODE_DEFAULTS, f"two nodes that fence each other: "
+                f"priority-fencing-delay is {default.priority_fencing_delay:g}s, so that when "
+                "the link between them fails the node that runs the resources wins the fence "
+                "race", "properties.priority-fencing-delay", severity=Severity.INFO,
+                hint="the delay is also added to the failover when that node dies; set "
+                "priority-fencing-delay to what your fence device needs")
         if sec is None:
             return default
         policy = sec.choice("no-quorum-policy", NO_QUORUM_POLICIES)
         recheck = sec.duration("cluster-recheck-interval")
-        fencing_delay = sec.duration("priority-fencing-delay")
         watchdog = sec.duration("watchdog-timeout")
         return Properties(
             no_quorum_policy=cast(NoQuorumPolicy, policy or default.no_quorum_policy),
-            stonith_enabled=_bool(sec.boolean("stonith-enabled"), default.stonith_enabled),
+            stonith_enabled=stonith,
             symmetric_cluster=_bool(sec.boolean("symmetric-cluster"), default.symmetric_cluster),
             maintenance_mode=_bool(sec.boolean("maintenance-mode"), default.maintenance_mode),
             cluster_recheck_interval=default.cluster_recheck_interval if recheck is None

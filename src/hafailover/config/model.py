@@ -96,9 +96,28 @@ class Peer:
 
 @dataclass(frozen=True)
 class Quorum:
-    two_node: bool = False
-    wait_for_all: bool = False
+    two_node: bool = False  # default: on for exactly 2 nodes (default_quorum)
+    wait_for_all: bool = False  # default: as two_node
     expected_votes: int | None = None  # default: sum of configured votes
+
+
+# A two-node cluster's fence race: the node that runs resources wins when the node that
+# fences it first waits this long. It covers a fence device that powers a node off in up
+# to about 4 s (IPMI usually does); it is also added to the failover when the node that
+# runs the resources dies. docs/configuration.md says when to change it.
+TWO_NODE_FENCE_RACE_DELAY = 5.0
+
+
+def default_quorum(node_count: int) -> Quorum:
+    """corosync's rule as pcs applies it: a cluster of exactly two nodes gets two-node
+    quorum (one vote keeps it) and wait-for-all; any other size, majority."""
+    two = node_count == 2
+    return Quorum(two_node=two, wait_for_all=two)
+
+
+def default_priority_fencing_delay(quorum: Quorum, stonith_enabled: bool) -> float:
+    """A two-node cluster that fences gets a fence-race delay; others need none."""
+    return TWO_NODE_FENCE_RACE_DELAY if quorum.two_node and stonith_enabled else 0.0
 
 
 # --- properties and defaults -----------------------------------------------------------
