@@ -23,7 +23,7 @@ HISTORY = 2000
 @dataclass(frozen=True)
 class Event:
     time: float  # seconds since the epoch
-    kind: str  # membership, view, quorum, state, command, transition, action, fence, agent
+    kind: str  # docs/operations.md lists them: membership, view, quorum, state, failures...
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 

@@ -27,6 +27,8 @@ from hafailover.config.model import (
     frozen_map,
 )
 from hafailover.config.scores import INFINITY
+from hafailover.config.values import format_duration
+from hafailover.core.expiry import expired_failures, failure_timeouts, next_failure_expiry
 from hafailover.core.scheduler import schedule
 from hafailover.core.state import FailCount
 from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, Transition
@@ -42,6 +44,7 @@ log = get_logger(__name__)
 
 RPC_MARGIN = 10.0  # seconds on top of an operation's timeout before the call gives up
 FAILED_RETRY_DELAY = 1.0  # seconds before rescheduling after a transition with failures
+RECHECK_MARGIN = 0.05  # seconds past an expiry before the recheck, so that it has passed
 
 
 class TransitionDriver:
@@ -76,14 +79,58 @@ class TransitionDriver:
 
     async def run_forever(self) -> None:
         while True:
-            await self.requested.wait()
+            try:
+                async with asyncio.timeout(self._until_recheck()):
+                    await self.requested.wait()
+            except TimeoutError:
+                pass  # a failure or a move expires now, or the periodic recheck is due
             self.requested.clear()
             if not self.agent.ready_to_schedule():
                 continue
+            await self._forget_expired_failures()
             ok = await self.run_once()
             if not ok:  # an action failed: give the failure a moment to be counted
                 await asyncio.sleep(FAILED_RETRY_DELAY)
                 self.requested.set()
+
+    def _until_recheck(self) -> float:
+        """Seconds until the next failure or move/ban expires, at most the
+        cluster-recheck-interval: the scheduler then runs without waiting for an event."""
+        agent = self.agent
+        now = time.time()
+        document = agent.state.document
+        due = [now + agent.state.config.properties.cluster_recheck_interval]
+        failure = next_failure_expiry(agent.state.config, document.failures, now)
+        if failure is not None:
+            due.append(failure)
+        due += [r.expires for r in document.runtime_locations
+                if r.expires is not None and r.expires > now]
+        return max(RECHECK_MARGIN, min(due) - now + RECHECK_MARGIN)
+
+    async def _forget_expired_failures(self) -> None:
+        """As coordinator: drop the fail counts past their failure-timeout from the state,
+        saying which, so that status no longer shows them and the node is eligible."""
+        agent = self.agent
+        config = agent.state.config
+        expired = expired_failures(config, agent.state.document.failures, time.time())
+        if not expired:
+            return
+        timeouts = failure_timeouts(config)
+        gone = {(f.resource, f.node) for f in expired}
+        what = "failures expired: " + ", ".join(
+            f"{f.resource} on {f.node} (failure-timeout {format_duration(timeouts[f.resource])})"
+            for f in expired)
+
+        def drop(doc: doc_ops.Document) -> doc_ops.Document:
+            kept = [f for f in doc.failures if (f.resource, f.node) not in gone]
+            return doc_ops.set_failures(doc, kept, agent.node)
+
+        try:
+            await agent.change(drop, what)
+        except ChangeRefusedError as exc:
+            log.info("expired failures kept in the state", reason=str(exc))
+            return
+        agent.events.record("failures", what, resources=sorted({f.resource for f in expired}))
 
     def compute(self) -> Transition:
         agent = self.agent

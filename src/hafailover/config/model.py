@@ -139,11 +139,18 @@ class Properties:
     watchdog_timeout: float = 0.0
 
 
+# A failure stops counting against its node after this long: a fault that healed by
+# itself (a link that flapped, a disk full for a minute) gives the node back without a
+# cleanup, and a resource that keeps failing moves at most once per period.
+DEFAULT_FAILURE_TIMEOUT = 600.0
+
+
 @dataclass(frozen=True)
 class ResourceDefaults:
     resource_stickiness: int = 0
     migration_threshold: int = INFINITY  # INFINITY: never ban for failures
-    failure_timeout: float = 0.0  # 0: failures never expire
+    # 0: failures never expire (Pacemaker's default); docs/configuration.md says why not
+    failure_timeout: float = DEFAULT_FAILURE_TIMEOUT
     priority: int = 0
 
 

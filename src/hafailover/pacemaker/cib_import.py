@@ -329,7 +329,8 @@ class _Reader:
 
     def defaults(self, configuration: ET.Element) -> ResourceDefaults:
         section = configuration.find("rsc_defaults")
-        result = ResourceDefaults()
+        # Pacemaker's failure-timeout default is 0 (never): an imported cluster keeps it
+        result = ResourceDefaults(failure_timeout=0.0)
         if section is None:
             return result
         values, where = self.nvpairs(section, "meta_attributes")
