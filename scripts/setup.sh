@@ -8,6 +8,7 @@ APT_PACKAGES=(
   pacemaker-cli-utils   # crm_simulate: the scheduler is checked against Pacemaker's
   pacemaker-resource-agents   # ocf:pacemaker:Stateful: promotion through crm_attribute
   resource-agents       # ocf:heartbeat:* agents and ocf-tester: compatibility tests
+  libxml2-utils         # xmllint: ocf-tester checks the agents' metadata with it; tomcat's validate
   iproute2 nftables     # namespaces, veth, bridges; loss and partitions in the lab
   haproxy varnish mariadb-server tomcat10 glusterfs-server   # the servers our agents manage
   keepalived            # bench/failover.py measures it side by side with hafailover
@@ -32,3 +33,19 @@ if ((${#missing[@]})); then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# Every command the tests call, checked here so that a missing package fails the set-up
+# with its name rather than tests, deep in a run, with "not found".
+REQUIRED_COMMANDS=(ip nft xmllint ocf-tester crm_simulate crm_attribute haproxy varnishd
+                   mariadbd glusterd keepalived fence_dummy podman runc debootstrap curl
+                   pgrep killall)
+missing_commands=()
+for command in "${REQUIRED_COMMANDS[@]}"; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null \
+    || missing_commands+=("$command")
+done
+if ((${#missing_commands[@]})); then
+  echo "setup: these commands are still missing after the install: ${missing_commands[*]}" >&2
+  echo "setup: add the Debian package that provides each to APT_PACKAGES in $0" >&2
+  exit 1
+fi
