@@ -1,9 +1,10 @@
 """A failure that healed by itself gives the node back after failure-timeout: no cleanup,
-and the scheduler runs at that moment rather than at the next event.
+and the scheduler runs at that moment rather than at the next event. Meanwhile status and
+the events say that the resource has no failover target, and why.
 
-``svc`` prefers n1. On n1 its state file is a link into a directory that does not exist,
-so its start fails there and n1 is banned; then the link goes, as a transient fault
-clears.
+``svc`` prefers n1 and may not run on n3. On n1 its state file is a link into a directory
+that does not exist, so its start fails there and n1 is banned; then the link goes, as a
+transient fault clears.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ resources:
 constraints:
   location:
     - {{resource: svc, node: n1, score: 100}}
+    - {{id: never-n3, resource: svc, node: n3, score: -INFINITY}}
 """
 
 
@@ -57,7 +59,16 @@ def test_a_node_banned_by_a_transient_start_failure_runs_it_again_without_a_clea
             for f in x["cluster_status"]["fail_counts"]),
         what="svc failed to start on n1 and runs elsewhere", timeout=30)
     failed_at = time.monotonic()
-    assert holders(statuses, "svc") != ["n1"]
+    assert holders(statuses, "svc") == ["n2"]
+    statuses = lab.wait_until(lambda s: any(
+        r["resource"] == "svc" and not r["redundant"]
+        for x in s.values() if x is not None and x["cluster_status"] is not None
+        for r in x["cluster_status"]["redundancy"]), what="svc shown without a target",
+        timeout=10)
+    entry = next(r for x in statuses.values() if x is not None and x["cluster_status"]
+                 for r in x["cluster_status"]["redundancy"] if r["resource"] == "svc")
+    assert entry["reason"].startswith("svc: no node can take over if n2 fails: n1: svc failed")
+    assert "n3: location never-n3" in entry["reason"]
 
     broken.unlink()  # the fault clears by itself; nobody runs a cleanup
     statuses = lab.wait_until(
@@ -69,3 +80,8 @@ def test_a_node_banned_by_a_transient_start_failure_runs_it_again_without_a_clea
     expired = [r for node in lab.node_names for r in records(lab, node, mark, kind="failures")]
     assert expired and "svc on n1" in expired[0]["event"], expired
     assert "failure-timeout 3s" in expired[0]["event"]
+    said = [r["event"] for node in lab.node_names
+            for r in records(lab, node, mark, kind="redundancy")]
+    assert any(e.startswith("svc: no node can take over if n2 fails") for e in said), said
+    assert any(e.startswith("redundant again: svc: n2 would take over if n1 fails")
+               for e in said), said

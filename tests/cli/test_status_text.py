@@ -183,6 +183,19 @@ def test_constraints_left_in_place_are_warned_about() -> None:
     assert "expires in 30m 00s" in text
 
 
+def test_a_resource_no_node_can_take_over_is_warned_about_with_the_reason() -> None:
+    doc = copy.deepcopy(HEALTHY)
+    doc["cluster_status"]["redundancy"] = [
+        {"resource": "vip", "node": "n1", "takeover": [], "redundant": False,
+         "reason": "vip: no node can take over if n1 fails: n2: vip failed INFINITY "
+                   "time(s) here, migration-threshold is INFINITY; n3: node standby"},
+        {"resource": "web", "node": "n2", "takeover": ["n3"], "redundant": True,
+         "reason": "web: n3 would take over if n2 fails"}]
+    text = render_status(doc, NOW)
+    assert "  ! vip: no node can take over if n1 fails: n2: vip failed INFINITY" in text
+    assert "web: n3 would take over" not in text
+
+
 def test_a_status_from_an_agent_that_does_not_say_where_its_state_came_from_renders() -> None:
     older = copy.deepcopy(HEALTHY)
     del older["state"]["came_from"]

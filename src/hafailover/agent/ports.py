@@ -19,6 +19,7 @@ from hafailover.agent.peers import Peers
 from hafailover.agent.replication import ReplicatedState
 from hafailover.agent.resources import LocalResources
 from hafailover.config.model import ClusterConfig
+from hafailover.core.redundancy import Redundancy
 from hafailover.core.transition import Transition
 from hafailover.membership.tracker import Membership
 from hafailover.membership.transport import HeartbeatLoop
@@ -46,6 +47,8 @@ class Scheduler(Protocol):
     def idle(self) -> asyncio.Event: ...
     @property
     def failed_actions(self) -> dict[tuple[str, str, str], dict[str, object]]: ...
+    @property
+    def redundancy(self) -> dict[str, Redundancy]: ...
 
     def request(self) -> None: ...
     def consequences(self) -> list[str]: ...

@@ -125,6 +125,9 @@ def cluster_section(agent: StatusHost) -> dict[str, Any]:
         "fencing": {"history": [fence_record_json(r) for r in document.fence_history[-10:]],
                     "failing": agent.fencing.failing(),
                     "in_progress": sorted(agent.fencing.running)},
+        "redundancy": [{"resource": r.resource, "node": r.node, "takeover": list(r.takeover),
+                        "redundant": r.redundant, "reason": r.reason}
+                       for r in driver.redundancy.values()],
         "transition": {"number": driver.number, "running": driver.running is not None,
                        "idle": driver.idle.is_set(), "last": driver.last_outcome,
                        "last_failed": driver.last_failed},

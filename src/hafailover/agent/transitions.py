@@ -29,8 +29,9 @@ from hafailover.config.model import (
 from hafailover.config.scores import INFINITY
 from hafailover.config.values import format_duration
 from hafailover.core.expiry import expired_failures, failure_timeouts, next_failure_expiry
+from hafailover.core.redundancy import Redundancy, redundancy
 from hafailover.core.scheduler import schedule
-from hafailover.core.state import FailCount
+from hafailover.core.state import ClusterState, FailCount
 from hafailover.core.transition import Action, ActionKind, Change, ChangeKind, Transition
 from hafailover.executor.executor import DEFAULT_TIMEOUT, find_operation
 from hafailover.executor.failures import fail_increment
@@ -56,6 +57,7 @@ class TransitionDriver:
         self.running: Transition | None = None
         self.last_outcome = "none yet"
         self.last_failed = False
+        self.redundancy: dict[str, Redundancy] = {}  # resource -> its failover target, once settled
         self.idle = asyncio.Event()  # set when a computation found nothing to do
         # (resource, node, action) -> the last failure, until cleaned up
         self.failed_actions: dict[tuple[str, str, str], dict[str, object]] = {}
@@ -133,6 +135,11 @@ class TransitionDriver:
         agent.events.record("failures", what, resources=sorted({f.resource for f in expired}))
 
     def compute(self) -> Transition:
+        with collector_paused():
+            return schedule(self.agent.state.effective_config, self._state())
+
+    def _state(self) -> ClusterState:
+        """The scheduler's input: the cluster as this coordinator knows it now."""
         agent = self.agent
         view = agent.membership.view
         peers = agent.membership.peers
@@ -148,8 +155,23 @@ class TransitionDriver:
             if scores:
                 merged = frozen_map({**node_state.attributes, **scores})
                 state = state.with_node(node_state.name, attributes=merged)
+        return state
+
+    def _check_redundancy(self, planned: Transition) -> None:
+        """Once settled: where each resource would go if its node failed now; each
+        change between "has a failover target" and "has none" is an event."""
+        config = self.agent.state.effective_config
         with collector_paused():
-            return schedule(agent.state.effective_config, state)
+            found = {r.resource: r for r in redundancy(config, self._state(), planned)}
+        for resource, now in found.items():
+            before = self.redundancy.get(resource)
+            if now.redundant and before is not None and not before.redundant:
+                self.agent.events.record("redundancy", f"redundant again: {now.reason}",
+                                         resource=resource, takeover=list(now.takeover))
+            elif not now.redundant and (before is None or before.redundant):
+                self.agent.events.record("redundancy", now.reason, level="warning",
+                                         resource=resource, node=now.node)
+        self.redundancy = found
 
     def consequences(self) -> list[str]:
         """What the cluster will do now, in words ("Move web (n1 -> n2)")."""
@@ -180,6 +202,7 @@ class TransitionDriver:
         transition is not a failed one)."""
         transition = self.compute()
         if not transition.actions:
+            self._check_redundancy(transition)
             await self._clear_finished_moves()
             if not self.requested.is_set():
                 self.idle.set()

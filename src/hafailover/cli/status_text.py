@@ -106,6 +106,8 @@ def _warnings(status: Doc, cluster: Doc | None, now: float) -> str:
         if not cluster["stonith_enabled"]:
             found.append("fencing is disabled (stonith-enabled: false): a node that stops "
                          "answering may keep running what is started elsewhere")
+        found += [entry["reason"] for entry in cluster.get("redundancy", ())
+                  if not entry["redundant"]]
         for node, why in sorted(cluster.get("fencing", {}).get("failing", {}).items()):
             found.append(f"FENCING OF {node} FAILS ({why}); its resources are not "
                          f"recovered: once it is powered off, 'hactl fence confirm {node}'")
