@@ -321,3 +321,15 @@ properties: {stonith-enabled: false}
     assert result.config is not None
     codes = {(r.code, r.path) for r in result.reports}
     assert ("CONFIG_TIMING_MARGIN", "peer.probe-timeout") in codes
+
+
+def test_multiple_active_takes_pacemakers_policies_but_stop_only() -> None:
+    base = ("cluster: {name: c}\nnodes: [{name: a}]\nresources:\n"
+            "  - {primitive: vip, agent: 'ocf:heartbeat:Dummy', meta: {multiple-active: %s}}\n")
+    for policy in ("stop_start", "stop_unexpected", "block"):
+        config = load_config_text(base % policy).config
+        assert config is not None and config.resources[0].meta.multiple_active == policy
+    refused = load_config_text(base % "stop_only")
+    assert refused.config is None
+    [report] = [r for r in refused.reports if r.code == "CONFIG_VALUE"]
+    assert report.path == "resources[0].meta.multiple-active"

@@ -212,11 +212,32 @@ def test_maintenance_mode_touches_nothing() -> None:
     assert where(t, "db") is None
 
 
-def test_resource_running_twice_is_stopped_on_all_but_one_node() -> None:
+def test_a_resource_running_twice_is_stopped_everywhere_then_started_once() -> None:
+    """multiple-active=stop_start, Pacemaker's default (cibs/82-multiple-active-stop-start
+    shows crm_simulate doing the same): neither copy can be trusted."""
     cfg = config([prim("web")], stickiness=100)
     t = schedule(cfg, state(cfg, [("web", "n1"), ("web", "n2")]))
     assert len(t.instances("web")) == 1
-    assert len([a for a in t.actions if a.kind is ActionKind.STOP]) == 1
+    stops = [a for a in t.actions if a.kind is ActionKind.STOP]
+    [start] = [a for a in t.actions if a.kind is ActionKind.START]
+    assert sorted(a.node for a in stops) == ["n1", "n2"]
+    assert set(start.after) >= {a.id for a in stops}
+    assert all("active on n1, n2 (multiple-active=stop_start)" in c.reason for c in t.changes)
+
+
+def test_multiple_active_stop_unexpected_keeps_the_copy_where_it_is_placed() -> None:
+    cfg = config([prim("web", multiple_active="stop_unexpected")], stickiness=100)
+    t = schedule(cfg, state(cfg, [("web", "n1"), ("web", "n2")]))
+    assert len(t.instances("web")) == 1
+    assert [a.kind for a in t.actions] == [ActionKind.STOP]
+
+
+def test_multiple_active_block_leaves_every_copy_alone_and_says_so() -> None:
+    cfg = config([group("web", "ip", "proxy", multiple_active="block")])
+    t = schedule(cfg, state(cfg, [("ip", "n1"), ("ip", "n2"), ("proxy", "n1")]))
+    assert not [a for a in t.actions if a.resource == "ip"]
+    assert any(c.resource == "ip" and "blocked" in c.reason and "hactl cleanup ip" in c.reason
+               for c in t.changes)
 
 
 def test_orphaned_resource_is_stopped() -> None:

@@ -127,6 +127,7 @@ PACEMAKER_EXPECTS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "79-clone-negative-location": ({"web": "n1", "ping-clone": _clone(("n2", S), ("n3", S))}, ()),
     "80-no-quorum-freeze-moves-active": ({"web": "n2", "db": None}, ()),
     "81-negative-preference-rounds-up": ({"r0": "n2", "r1": "n2", "r2": "n2"}, ()),
+    "82-multiple-active-stop-start": ({"web": "n1"}, ()),
 }
 
 # CIB -> why hafailover deliberately decides differently (also in docs/pacemaker.md).

@@ -551,3 +551,22 @@ def test_random_clusters_survive_write_cib_then_read_cib(seed: int) -> None:
     assert not [r for r in again.reports if r.severity is Severity.ERROR]
     assert config_of(again) == config
     assert normalized(state_of(again)) == normalized(state)
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("block", "block"),
+                                              ("stop_unexpected", "stop_unexpected"),
+                                              ("stop_only", None)])
+def test_multiple_active_is_imported_and_stop_only_is_said_to_be_left_out(
+        policy: str, kept: str | None) -> None:
+    text = (CIB_DIR / "82-multiple-active-stop-start.xml").read_text(encoding="utf-8")
+    text = text.replace('type="Dummy"/>', 'type="Dummy"><meta_attributes id="web-meta">'
+                        f'<nvpair id="web-ma" name="multiple-active" value="{policy}"/>'
+                        '</meta_attributes></primitive>', 1)
+    imported = read_cib(text, "82.xml")
+    assert imported.config is not None
+    assert imported.config.resources[0].meta.multiple_active == kept
+    left_out = [r for r in imported.reports if r.code == "PCMK_UNSUPPORTED_META"]
+    assert bool(left_out) == (kept is None)
+    if kept is not None:
+        written = write_cib(imported.config, imported.state)  # type: ignore[arg-type]
+        assert f'name="multiple-active" value="{policy}"' in written

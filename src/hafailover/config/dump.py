@@ -165,7 +165,8 @@ def _dump_node(node: Node, index: int) -> Yaml:
 
 _META_KEYS = {"target_role": "target-role", "resource_stickiness": "resource-stickiness",
               "migration_threshold": "migration-threshold", "failure_timeout": "failure-timeout",
-              "priority": "priority", "is_managed": "is-managed"}
+              "priority": "priority", "is_managed": "is-managed",
+              "multiple_active": "multiple-active"}
 
 
 def _dump_resource(resource: Resource) -> Yaml:

@@ -27,6 +27,7 @@ from hafailover.config.model import (
     HeartbeatLink,
     Location,
     Meta,
+    MultipleActive,
     Node,
     NoQuorumPolicy,
     OnFail,
@@ -71,7 +72,7 @@ CLONE_KEYS = ("clone", "resource", "clone-max", "clone-node-max", "promotable", 
 RESOURCE_KINDS = ("primitive", "group", "clone")
 OPERATION_KEYS = ("name", "interval", "timeout", "on-fail", "role")
 META_KEYS = ("target-role", "resource-stickiness", "migration-threshold", "failure-timeout",
-             "priority", "is-managed")
+             "priority", "is-managed", "multiple-active")
 CONSTRAINT_KEYS = ("location", "colocation", "order")
 LOCATION_KEYS = ("id", "resource", "node", "score", "role", "rules", "rule")
 RULE_KEYS = ("score", "boolean-op", "role", "expressions")
@@ -86,6 +87,7 @@ TRANSPORTS = ("multicast", "unicast")
 NO_QUORUM_POLICIES = ("stop", "freeze", "ignore")
 ON_FAIL = ("restart", "stop", "ignore", "block", "standby", "fence")
 TARGET_ROLES = ("Started", "Stopped", "Promoted", "Unpromoted")
+MULTIPLE_ACTIVE = ("stop_start", "stop_unexpected", "block")
 OPERATION_ROLES = ("Promoted", "Unpromoted")
 CONSTRAINT_ROLES = ("Started", "Promoted", "Unpromoted")
 ACTIONS = ("start", "stop", "promote", "demote")
@@ -460,6 +462,8 @@ class _Builder:
             failure_timeout=sec.duration("failure-timeout"),
             priority=sec.integer("priority"),
             is_managed=_bool(sec.boolean("is-managed"), True),
+            multiple_active=cast(MultipleActive | None,
+                                 sec.choice("multiple-active", MULTIPLE_ACTIVE)),
         )
 
     def _group(self, path: str, item: YMap) -> Group | None:

@@ -43,6 +43,9 @@ NoQuorumPolicy = Literal["stop", "freeze", "ignore"]
 OnFail = Literal["restart", "stop", "ignore", "block", "standby", "fence"]
 OrderKind = Literal["Mandatory", "Optional", "Serialize"]
 ActionName = Literal["start", "stop", "promote", "demote"]
+# what to do with a primitive found active on more than one node (Pacemaker's meta)
+MultipleActive = Literal["stop_start", "stop_unexpected", "block"]
+DEFAULT_MULTIPLE_ACTIVE: MultipleActive = "stop_start"
 Transport = Literal["multicast", "unicast"]
 
 
@@ -193,6 +196,7 @@ class Meta:
     failure_timeout: float | None = None
     priority: int | None = None
     is_managed: bool = True
+    multiple_active: MultipleActive | None = None  # None: inherited, else stop_start
 
 
 @dataclass(frozen=True)

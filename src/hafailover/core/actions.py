@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hafailover.config.model import Order, Role
@@ -110,6 +111,9 @@ class GraphBuilder:
         current: dict[str, list[ResourceInstance]] = defaultdict(list)
         for inst in self.ctx.current.get(resource, []):
             current[inst.node].append(inst)
+        if not unit.is_clone and len(current) > 1 and self._multiply_active(
+                unit, resource, placement, current):
+            return
         fenced = [i.node for i in self.ctx.fenced_instances.get(resource, [])]
         target = self._target(resource, placement)
         stops: list[ResourceInstance] = []
@@ -135,6 +139,44 @@ class GraphBuilder:
                     self._add(ActionKind.PROMOTE, node, resource,
                               "highest promotion priority", copy)
         self._summarise(unit, resource, placement, stops, fenced, starts)
+
+    def _multiply_active(self, unit: Unit, resource: str, placement: Placement,
+                         current: Mapping[str, list[ResourceInstance]]) -> bool:
+        """A primitive found active on more than one node (a node back with leftovers,
+        probes that disagree): Pacemaker's multiple-active. True when handled here;
+        ``stop_unexpected`` leaves it to the usual path, which keeps the copy where it
+        is placed and stops the others."""
+        nodes = sorted(current, key=self.position.__getitem__)
+        policy = unit.member_meta[[m.id for m in unit.members].index(resource)].multiple_active
+        found = f"active on {', '.join(nodes)} (multiple-active={policy})"
+        if policy == "stop_unexpected":
+            return False
+        if policy == "block":
+            self.changes.append(Change(ChangeKind.STOP, resource, None, None,
+                                       f"{found}: blocked, nothing is done to it; stop the "
+                                       "extra copies by hand, then 'hactl cleanup "
+                                       f"{resource}'"))
+            return True
+        target = [node for node, roles in self._target(resource, placement).items() if roles]
+        for node in nodes:
+            if self.ctx.in_maintenance(node):
+                continue
+            for copy, inst in enumerate(current[node]):
+                if inst.role is Role.PROMOTED:
+                    self._add(ActionKind.DEMOTE, node, resource, found, copy)
+                self._add(ActionKind.STOP, node, resource,
+                          f"{found}: every copy stops first", copy)
+        for node in target:
+            self._add(ActionKind.START, node, resource,
+                      f"{found}: started once, {placement.reason}")
+        where = f"then started on {target[0]}" if target else "and not started again"
+        for node in nodes:
+            self.changes.append(Change(ChangeKind.STOP, resource, node, None,
+                                       f"{found}: every copy is stopped, {where}"))
+        for node in target:
+            self.changes.append(Change(ChangeKind.START, resource, None, node,
+                                       f"{found}: {placement.reason}"))
+        return True
 
     def _keep(self, unit: Unit, resource: str, inst: ResourceInstance, wanted: Role,
               placement: Placement, copy: int) -> None:

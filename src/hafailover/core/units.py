@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hafailover.config.model import (
+    DEFAULT_MULTIPLE_ACTIVE,
     Clone,
     ClusterConfig,
     Group,
     Meta,
+    MultipleActive,
     Primitive,
     Resource,
 )
@@ -29,6 +31,7 @@ class MemberMeta:
     failure_timeout: float
     stopped: bool  # target-role Stopped here or on a parent
     managed: bool
+    multiple_active: MultipleActive  # found active on more than one node: what to do
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ def _effective(config: ClusterConfig, primitive: Primitive, chain: list[Meta]) -
         failure_timeout=float(pick("failure_timeout", defaults.failure_timeout)),
         stopped=any(m.target_role == "Stopped" for m in chain),
         managed=all(m.is_managed for m in chain) and not config.properties.maintenance_mode,
+        multiple_active=next((m.multiple_active for m in chain if m.multiple_active is not None),
+                             DEFAULT_MULTIPLE_ACTIVE),
     )
 
 

@@ -112,6 +112,8 @@ class _Writer:
             pairs.append(("priority", format_score(meta.priority)))
         if not meta.is_managed:
             pairs.append(("is-managed", "false"))
+        if meta.multiple_active is not None:
+            pairs.append(("multiple-active", meta.multiple_active))
         return pairs
 
     def operation(self, parent: ET.Element, owner: str, op: Operation) -> None:

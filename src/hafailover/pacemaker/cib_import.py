@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 from xml.parsers import expat
 
 from hafailover.config.model import (
@@ -31,6 +31,7 @@ from hafailover.config.model import (
     Group,
     Location,
     Meta,
+    MultipleActive,
     Node,
     NoQuorumPolicy,
     Operation,
@@ -178,7 +179,7 @@ _CLONE_META_NAMES = frozenset({
 })
 # Meta-attributes that change nothing the scheduler decides here: dropped with an info.
 _IGNORED_META = frozenset({"description", "interleave", "notify", "ordered", "allow-migrate",
-                           "multiple-active", "requires", "critical", "maintenance",
+                           "requires", "critical", "maintenance",
                            "restart-type", "container-attribute-target", "remote-node"})
 _ON_FAIL = frozenset({"restart", "stop", "ignore", "block", "standby", "fence"})
 _ORDER_ACTIONS = frozenset({"start", "stop", "promote", "demote"})
@@ -377,6 +378,14 @@ class _Reader:
                 flag = self.boolean(value, here, name)
                 if flag is not None:
                     changes["is_managed"] = flag
+            elif name == "multiple-active":
+                if value in get_args(MultipleActive):
+                    changes["multiple_active"] = value
+                else:
+                    self.report(Code.PCMK_UNSUPPORTED_META, f"multiple-active={value} is not "
+                                "supported; left out (stop_start applies)", here,
+                                found=f"{name}={value}",
+                                allowed=", ".join(get_args(MultipleActive)))
             elif name in _META_NAMES:
                 parsed = self._meta_value(name, value, here)
                 if parsed is not None:
