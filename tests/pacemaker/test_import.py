@@ -28,7 +28,8 @@ from hafailover.config.scores import INFINITY
 from hafailover.config.validate import validate_config
 from hafailover.core.state import ClusterState, FailCount, ResourceInstance, state_from_json
 from hafailover.pacemaker.cib_export import op_digest, write_cib
-from hafailover.pacemaker.cib_import import CibImport, parse_duration, read_cib
+from hafailover.pacemaker.cib_import import CibImport, read_cib
+from hafailover.pacemaker.cib_values import parse_duration
 from hafailover.reports import Severity
 from pacemaker.random_cluster import random_cluster
 
