@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hafailover.agent.errors import ChangeRefusedError
-from hafailover.agent.peers import PeerError
+from hafailover.agent.peer_channels import PeerError
 from hafailover.agent.ports import CommandHost
 from hafailover.agent.transitions import iter_primitives
 from hafailover.config.loader import LoadResult, load_config_text

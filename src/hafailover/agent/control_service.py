@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
 from hafailover.agent.commands import apply_config_text, run_command
-from hafailover.agent.peers import PeerError
+from hafailover.agent.peer_channels import PeerError
 from hafailover.agent.ports import CommandHost, ControlHost
 from hafailover.agent.status import build_status
 from hafailover.v1 import control_pb2, control_pb2_grpc

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 
 from hafailover.agent.errors import ChangeRefusedError
 from hafailover.agent.events import EventLog
-from hafailover.agent.fencing import FencingPolicy
-from hafailover.agent.peers import PeerError, Peers
+from hafailover.agent.fencing_policy import FencingPolicy
+from hafailover.agent.peer_channels import PeerError, Peers
 from hafailover.agent.replication import (
     RejectedDocumentError,
     ReplicatedState,

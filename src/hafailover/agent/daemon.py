@@ -34,9 +34,9 @@ from hafailover.agent.commands import apply_config_text, run_command
 from hafailover.agent.control_service import ControlService
 from hafailover.agent.coordinator import PUBLISH_TIMEOUT, Coordinator
 from hafailover.agent.events import EventLog
-from hafailover.agent.fencing import FencingPolicy
+from hafailover.agent.fencing_policy import FencingPolicy
+from hafailover.agent.peer_channels import PeerError, Peers
 from hafailover.agent.peer_service import PeerService
-from hafailover.agent.peers import PeerError, Peers
 from hafailover.agent.replication import (
     ReplicatedState,
     load_at_start,

@@ -9,7 +9,7 @@ import grpc
 
 from hafailover.agent.commands import run_command
 from hafailover.agent.control_service import wait_idle
-from hafailover.agent.peers import certificate_name
+from hafailover.agent.peer_channels import certificate_name
 from hafailover.agent.ports import PeerHost
 from hafailover.agent.replication import (
     RejectedDocumentError,

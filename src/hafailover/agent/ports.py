@@ -15,7 +15,7 @@ from typing import Protocol
 
 from hafailover.agent.cluster_resources import ClusterResources
 from hafailover.agent.events import EventLog
-from hafailover.agent.peers import Peers
+from hafailover.agent.peer_channels import Peers
 from hafailover.agent.replication import ReplicatedState
 from hafailover.agent.resources import LocalResources
 from hafailover.config.model import ClusterConfig

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from hafailover.agent.cluster_resources import ClusterResources
 from hafailover.agent.errors import ChangeRefusedError
-from hafailover.agent.peers import PeerError
+from hafailover.agent.peer_channels import PeerError
 from hafailover.agent.ports import DriverHost
 from hafailover.agent.replication import version_message
 from hafailover.config.model import (
