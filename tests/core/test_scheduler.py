@@ -236,8 +236,9 @@ def test_multiple_active_block_leaves_every_copy_alone_and_says_so() -> None:
     cfg = config([group("web", "ip", "proxy", multiple_active="block")])
     t = schedule(cfg, state(cfg, [("ip", "n1"), ("ip", "n2"), ("proxy", "n1")]))
     assert not [a for a in t.actions if a.resource == "ip"]
-    assert any(c.resource == "ip" and "blocked" in c.reason and "hactl cleanup ip" in c.reason
-               for c in t.changes)
+    assert not [c for c in t.changes if c.resource == "ip"]
+    assert any(n.startswith("ip: active on n1, n2 (multiple-active=block): blocked")
+               and "hactl cleanup ip" in n for n in t.notes)
 
 
 def test_orphaned_resource_is_stopped() -> None:

@@ -151,11 +151,9 @@ class GraphBuilder:
         found = f"active on {', '.join(nodes)} (multiple-active={policy})"
         if policy == "stop_unexpected":
             return False
-        if policy == "block":
-            self.changes.append(Change(ChangeKind.STOP, resource, None, None,
-                                       f"{found}: blocked, nothing is done to it; stop the "
-                                       "extra copies by hand, then 'hactl cleanup "
-                                       f"{resource}'"))
+        if policy == "block":  # no change to show: a note says why nothing happens
+            self.ctx.notes.append(f"{resource}: {found}: blocked, nothing is done to it; stop "
+                                  f"the extra copies by hand, then 'hactl cleanup {resource}'")
             return True
         target = [node for node, roles in self._target(resource, placement).items() if roles]
         for node in nodes:
