@@ -384,7 +384,8 @@ def test_a_node_that_boots_with_the_vip_left_on_it_gives_it_up_at_once(lab: Lab)
         # a probe is stamped at the end of its 20 ms window
         late = [p for p in probes if len(p["macs"]) > 1 and p["t"] - 0.02 > when(stops[0])]
         assert not late, f"two MACs answered after the leftover was stopped: {late}"
-        assert not carries_vip(lab, holder)
+        # multiple-active=stop_start may start it again on either node, but on one only
+        assert [n for n in lab.node_names if carries_vip(lab, n)] == holders(statuses, "vip")
         holder = holders(statuses, "vip")[0]
     overdue = [r for node in lab.node_names for r in lab.log_records(node)
                if "abandoned" in r.get("event", "") or "did not stop in time"
