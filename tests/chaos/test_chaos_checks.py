@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
 from hafailover.chaos.checks import (
     ArpProbe,
     StepWindow,
+    Violation,
     Write,
     check,
     outages,
@@ -118,3 +120,15 @@ def test_the_report_counts_faults_recovery_violations_and_lost_writes() -> None:
     assert "violations: 0" in text
     assert "lost writes: 0" in text
     assert text.endswith("PASSED")
+
+
+def test_the_report_names_the_step_its_faults_and_the_time_of_each_violation() -> None:
+    steps = [StepResult(19, ["kill-store n3", "disconnect n2"], 100.0, 2.85, True, 2.3)]
+    when = 1796680577.123
+    violations = [Violation("two-holders", "two containers answered ARP for the VIP at once: "
+                            "a (n1), b (n2)", 19, when)]
+    text = Report(1, "docker-compose.yml", "podman", 0.0, 60.0, 20.0, steps, 100, 98,
+                  violations).to_text()
+    stamp = time.strftime("%H:%M:%S", time.localtime(when)) + ".123"
+    assert (f"  two-holders: step 19 (kill-store n3 + disconnect n2) at {stamp}: two "
+            "containers answered ARP for the VIP at once") in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,7 +99,8 @@ class Report:
             f"violations: {len(self.other_violations)}",
             f"lost writes: {self.lost_writes}",
         ]
-        lines += [f"  {v.code}: {v.message}" for v in self.violations[:50]]
+        faults = {step.number: " + ".join(step.faults) for step in self.steps}
+        lines += [f"  {v.code}: {_where(v, faults)}{v.message}" for v in self.violations[:50]]
         if len(self.violations) > 50:
             lines.append(f"  ... and {len(self.violations) - 50} more (see the JSON report)")
         if self.stopped_early:
@@ -119,3 +121,15 @@ def _fmt(value: float | None) -> str:
     if not math.isfinite(value):
         return "never"
     return f"{value:.2f} s"
+
+
+def _where(violation: Violation, faults: dict[int, str]) -> str:
+    """``step 19 (kill-store n3 + disconnect n2) at 22:56:17.123: `` when known."""
+    parts = []
+    if violation.step is not None:
+        fault = faults.get(violation.step)
+        parts.append(f"step {violation.step}" + (f" ({fault})" if fault else ""))
+    if violation.t is not None:
+        parts.append("at " + time.strftime("%H:%M:%S", time.localtime(violation.t))
+                     + f".{int(violation.t * 1000) % 1000:03d}")
+    return " ".join(parts) + ": " if parts else ""
