@@ -5,9 +5,12 @@ Run inside the lab's client namespace::
     python -m hafailover.lab.arpwatch --ip 10.60.0.100 --interface eth0 --every 0.02
 
 Every ``--every`` seconds it broadcasts one ARP request for the address and collects the
-replies until the next one; each probe prints a JSON line ``{"t": wall time, "macs":
-[...]}``. Two MAC addresses in one probe means two nodes hold the address at once. On
-SIGTERM or SIGINT it prints a summary line ``{"summary": {...}}`` and exits.
+replies to it until the next one; each probe prints a JSON line ``{"t": wall time,
+"macs": [...]}``. Two MAC addresses in one probe means two nodes answered the request:
+both held the address at once. Only replies addressed to this watcher count: a new
+holder's broadcast announcement (a gratuitous ARP reply) is not an answer, and during a
+hand-over faster than one probe it would otherwise be counted beside the old holder's
+answer. On SIGTERM or SIGINT it prints a summary line ``{"summary": {...}}`` and exits.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ def request_frame(mac: bytes, ip: str, target: str) -> bytes:
     return b"\xff" * 6 + mac + struct.pack("!H", ETH_P_ARP) + arp
 
 
-def reply_sender(frame: bytes, target: str) -> str | None:
-    """The MAC that answers for ``target`` in ``frame``, if it is such a reply."""
+def reply_sender(frame: bytes, target: str, asker: bytes) -> str | None:
+    """The MAC that answers ``asker``'s request for ``target`` in ``frame``, if it is such
+    a reply (an announcement, addressed to no one, is not)."""
     if len(frame) < 14 + _ARP.size or frame[12:14] != struct.pack("!H", ETH_P_ARP):
         return None
-    _, _, _, _, op, sha, spa, _, _ = _ARP.unpack(frame[14:14 + _ARP.size])
-    if op != 2 or spa != socket.inet_aton(target):
+    _, _, _, _, op, sha, spa, tha, _ = _ARP.unpack(frame[14:14 + _ARP.size])
+    if op != 2 or spa != socket.inet_aton(target) or tha != asker:
         return None
     return ":".join(f"{b:02x}" for b in sha)
 
@@ -76,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         while (left := sent + args.every - time.monotonic()) > 0 and not stop.requested:
             ready, _, _ = select.select([sock], [], [], left)
             if ready:
-                sender = reply_sender(sock.recv(2048), args.ip)
+                sender = reply_sender(sock.recv(2048), args.ip, mac)
                 if sender is not None:
                     macs.add(sender)
         probes += 1
